@@ -1,0 +1,268 @@
+package dev.killswitch.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.killswitch.config.Config;
+import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.Validate;
+import dev.killswitch.nft.NftScript;
+import dev.killswitch.policy.PolicyBuilder;
+import dev.killswitch.service.KillSwitch;
+import dev.killswitch.service.Status;
+import dev.killswitch.state.StateStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** The subcommands. Each is a thin layer over {@link KillSwitch}; the work happens there. */
+final class Commands {
+    private Commands() {}
+
+    @Command(name = "enable", mixinStandardHelpOptions = true,
+            description = {"Install or refresh the block from the config, in one transaction.",
+                    "Idempotent: run it again after editing the config. Tunnels brought up with 'up',",
+                    "the LAN switch and a running pause are kept."})
+    static final class Enable implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--persist", arity = "0..1", paramLabel = "FILE", fallbackValue = "/etc/killswitch/boot.nft",
+                description = "Also write the baseline (no tunnels, no pause) to FILE (default /etc/killswitch/boot.nft), "
+                        + "which killswitch-boot.service loads with plain 'nft -f' before the network comes up.")
+        Path persist;
+
+        @Override
+        public Integer call() throws Exception {
+            main.killSwitch().enable(persist);
+            System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
+            if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = {"Remove everything killswitch put in the kernel. Traffic flows unguarded afterwards.",
+                    "It does not ask; it is logged. The boot file (if any) stays: delete it or disable",
+                    "killswitch-boot.service to stop the block at boot too."})
+    static final class Disable implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Override
+        public Integer call() throws Exception {
+            boolean was = main.killSwitch().disable();
+            System.out.println(was ? "killswitch: disabled; traffic is NOT guarded now" : "killswitch: was not enabled");
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.")
+    static final class Status_ implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--json", description = "Print JSON for machines.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Status s = main.killSwitch().status();
+            System.out.print(json ? StatusFormat.json(s) : StatusFormat.text(s));
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Read the table back from the kernel and compare it with what the config renders.",
+                    "Exit 0 when equal; 1, with the differences, when not (a rule deleted or changed by",
+                    "someone else, the table gone). Run 'enable' to repair."})
+    static final class Verify implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--json", description = "Print JSON for machines.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> differences = main.killSwitch().verify();
+            if (json) {
+                ObjectNode root = StatusFormat.MAPPER.createObjectNode();
+                root.put("matches", differences.isEmpty());
+                differences.forEach(root.putArray("differences")::add);
+                System.out.println(StatusFormat.MAPPER.writeValueAsString(root));
+            } else if (differences.isEmpty()) {
+                System.out.println("killswitch: the kernel holds exactly what the config renders");
+            } else {
+                System.out.println("killswitch: the kernel differs from the config:");
+                differences.forEach(d -> System.out.println("  - " + d));
+            }
+            return differences.isEmpty() ? Main.OK : Main.CHECK_FAILED;
+        }
+    }
+
+    @Command(name = "render", mixinStandardHelpOptions = true,
+            description = "Print the exact nftables script 'enable' would apply, without applying it.")
+    static final class Render implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--boot", description = "Render the boot baseline (no run-time state) instead.")
+        boolean boot;
+
+        @Override
+        public Integer call() throws Exception {
+            Config config = main.killSwitch().config();
+            var state = boot ? dev.killswitch.state.RuntimeState.EMPTY : new StateStore(main.stateDir).load();
+            System.out.print(NftScript.full(PolicyBuilder.build(config, state, Instant.now())));
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = {"Allow traffic through a tunnel interface (what the hooks run once a tunnel is up).",
+                    "One transaction. If no block is loaded, the baseline is installed first (fail closed)."})
+    static final class Up implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Parameters(paramLabel = "IFACE", description = "Interface name, e.g. wg0 (1 to 15 of A-Z a-z 0-9 _ . -).")
+        String iface;
+
+        @Override
+        public Integer call() throws Exception {
+            Validate.interfaceName(iface);
+            report(main.killSwitch().up(iface), "tunnel " + iface + " allowed");
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true,
+            description = "Withdraw a tunnel interface allowed by 'up'. The block stays.")
+    static final class Down implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Parameters(paramLabel = "IFACE", description = "Interface name, e.g. wg0.")
+        String iface;
+
+        @Override
+        public Integer call() throws Exception {
+            Validate.interfaceName(iface);
+            report(main.killSwitch().down(iface), "tunnel " + iface + " withdrawn; the block stays");
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "allow-lan", mixinStandardHelpOptions = true,
+            description = {"Allow (on) or block (off) the LAN networks of the config at run time.",
+                    "DNS to LAN addresses stays blocked either way."})
+    static final class AllowLan implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Parameters(paramLabel = "on|off", description = "on or off")
+        String value;
+
+        @Override
+        public Integer call() throws Exception {
+            boolean allow = switch (value) {
+                case "on" -> true;
+                case "off" -> false;
+                default -> throw new IllegalArgumentException("allow-lan takes 'on' or 'off', not '" + Validate.printable(value) + "'");
+            };
+            report(main.killSwitch().allowLan(allow), allow ? "LAN allowed" : "LAN blocked");
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true,
+            description = {"Open the block for a limited time: everything may pass until it ends.",
+                    "The kernel itself ends the pause (set elements with a timeout), so it re-locks on time",
+                    "even if no killswitch process runs. At most 24h. 'resume' ends it early."})
+    static final class Pause implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--for", required = true, paramLabel = "DURATION", description = "e.g. 30s, 5m, 1h30m")
+        String duration;
+
+        @Override
+        public Integer call() throws Exception {
+            Duration d = Durations.parse(duration);
+            report(main.killSwitch().pause(d), "PAUSED for " + duration + "; traffic is NOT guarded until then");
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "End a pause now.")
+    static final class Resume implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Override
+        public Integer call() throws Exception {
+            report(main.killSwitch().resume(), "resumed; the block is back");
+            return Main.OK;
+        }
+    }
+
+    private static void report(KillSwitch.Change change, String what) {
+        if (change.installedBaseline()) System.out.println("killswitch: no block was loaded; installed the baseline first");
+        System.out.println("killswitch: " + what);
+    }
+
+    /** Text and JSON forms of {@link Status}. */
+    static final class StatusFormat {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+        static String json(Status s) throws Exception {
+            ObjectNode root = MAPPER.createObjectNode();
+            root.put("enabled", s.enabled());
+            root.put("config", s.config());
+            s.policy().tunnels().forEach(root.putArray("tunnels")::add);
+            ArrayNode endpoints = root.putArray("endpoints");
+            for (Endpoint e : s.policy().endpoints()) {
+                endpoints.addObject().put("address", e.address().text()).put("protocol", e.protocol().nftName()).put("port", e.port());
+            }
+            ObjectNode lan = root.putObject("lan");
+            lan.put("allowed", s.policy().lanAllowed());
+            s.policy().lan().forEach(n -> lan.withArray("networks").add(n.toString()));
+            s.policy().dns().forEach(a -> root.withArray("dns_servers").add(a.text()));
+            root.withArray("dns_servers");
+            s.policy().inboundTcp().forEach(root.putArray("inbound_tcp_ports")::add);
+            if (s.policy().pause() != null) root.put("paused_seconds_left", s.policy().pause().toSeconds());
+            else root.putNull("paused_seconds_left");
+            ObjectNode counters = root.putObject("counters");
+            s.counters().forEach((k, v) -> counters.putObject(k).put("packets", v.packets()).put("bytes", v.bytes()));
+            root.put("matches_config", s.matchesConfig());
+            s.differences().forEach(root.putArray("differences")::add);
+            return MAPPER.writeValueAsString(root) + "\n";
+        }
+
+        static String text(Status s) {
+            StringBuilder b = new StringBuilder();
+            b.append("killswitch: ").append(s.enabled() ? "ON (blocking everything not allowed below)" : "OFF (traffic is not guarded)").append('\n');
+            b.append("  config:     ").append(s.config()).append('\n');
+            b.append("  tunnels:    ").append(s.policy().tunnels().isEmpty() ? "none" : String.join(", ", s.policy().tunnels())).append('\n');
+            b.append("  endpoints:  ").append(s.policy().endpoints().isEmpty() ? "none"
+                    : String.join(", ", s.policy().endpoints().stream().map(Endpoint::toString).toList())).append('\n');
+            b.append("  LAN:        ").append(s.policy().lanAllowed() ? "allowed " + s.policy().lan() : "blocked").append('\n');
+            b.append("  DNS:        ").append(s.policy().dns().isEmpty() ? "none allowed" : s.policy().dns() + " through tunnels only").append('\n');
+            b.append("  inbound:    ").append(s.policy().inboundTcp().isEmpty() ? "none" : "tcp " + s.policy().inboundTcp()).append('\n');
+            b.append("  pause:      ").append(s.policy().pause() == null ? "no" : "PAUSED, " + s.policy().pause().toSeconds() + " s left").append('\n');
+            if (s.enabled()) {
+                b.append("  dropped:    ");
+                List<String> parts = s.counters().entrySet().stream()
+                        .map(e -> e.getKey().replace("dropped_", "") + " " + e.getValue().packets() + " packets/" + e.getValue().bytes() + " bytes")
+                        .toList();
+                b.append(String.join(", ", parts)).append('\n');
+            }
+            if (s.matchesConfig()) b.append("  kernel:     matches the config\n");
+            else {
+                b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");
+                s.differences().forEach(d -> b.append("    - ").append(d).append('\n'));
+            }
+            return b.toString();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.killswitch.cli;
+
+import dev.killswitch.config.ConfigException;
+import dev.killswitch.config.Validate;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.nft.Nft;
+import dev.killswitch.nft.NftException;
+import dev.killswitch.service.KillSwitch;
+import dev.killswitch.state.StateStore;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The killswitch command: what people, hooks and the boot unit run. */
+@Command(name = "killswitch", mixinStandardHelpOptions = true, version = "killswitch 0.1.0",
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "A fail-closed VPN kill switch. It keeps a deny-by-default nftables table (inet killswitch)",
+            "in the kernel at all times; tunnels, VPN endpoints, the LAN and pauses only add permission.",
+            "",
+            "Typical use:",
+            "  killswitch enable --persist   install the block now and at every boot",
+            "  killswitch up wg0             let traffic through wg0 (what the wg-quick hooks run)",
+            "  killswitch status             what is blocked, what is allowed, what was dropped",
+            "  killswitch pause --for 5m     open the block for 5 minutes; the kernel re-locks",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:done",
+            "1:a check failed (verify found a difference, leak-test found a leak)",
+            "2:bad input (config file, interface name, duration, usage); nothing was changed",
+            "3:the kernel or the system refused (nft, files); nothing was changed",
+        },
+        subcommands = {
+            Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
+            Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
+            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class Main implements Callable<Integer> {
+    public static final int OK = 0;
+    public static final int CHECK_FAILED = 1;
+    public static final int BAD_INPUT = 2;
+    public static final int SYSTEM_ERROR = 3;
+
+    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Config file (default: ${DEFAULT-VALUE}). A missing file means: block everything "
+                    + "but loopback, DHCP and neighbour discovery.",
+            defaultValue = "/etc/killswitch/killswitch.toml")
+    Path config;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "Run-time state (default: $KILLSWITCH_STATE_DIR or ${DEFAULT-VALUE}).",
+            defaultValue = "${env:KILLSWITCH_STATE_DIR:-/run/killswitch}")
+    Path stateDir;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return BAD_INPUT;
+    }
+
+    KillSwitch killSwitch() {
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(new ProcessRunner()), Clock.systemUTC(), actor());
+    }
+
+    /** Who asked, for the log: the user, and through sudo the user behind it. */
+    static String actor() {
+        String user = System.getProperty("user.name");
+        String sudo = System.getenv("SUDO_USER");
+        String who = sudo == null ? user : sudo + " via sudo";
+        return Validate.printable(who == null ? "unknown" : who);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+                err.println("killswitch: " + e.getMessage());
+                err.println("killswitch: nothing was changed.");
+                return BAD_INPUT;
+            }
+            if (e instanceof NftException || e instanceof java.io.IOException) {
+                err.println("killswitch: " + e.getMessage());
+                return SYSTEM_ERROR;
+            }
+            throw e;
+        });
+        return cl.execute(args);
+    }
+}

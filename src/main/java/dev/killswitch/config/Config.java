@@ -1,0 +1,40 @@
+package dev.killswitch.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The validated contents of killswitch.toml. Every field has already passed {@link Validate}.
+ *
+ * @param source the file it came from, or null for the built-in safe default
+ */
+public record Config(
+        Path source,
+        List<String> tunnelInterfaces,
+        List<Endpoint> endpoints,
+        boolean lanAllow,
+        List<Network> lanNetworks,
+        List<IpAddress> dnsServers,
+        List<Integer> inboundTcpPorts) {
+
+    public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
+            Network.parse("10.0.0.0/8"), Network.parse("172.16.0.0/12"), Network.parse("192.168.0.0/16"),
+            Network.parse("169.254.0.0/16"), Network.parse("fe80::/10"), Network.parse("fc00::/7"));
+
+    public Config {
+        tunnelInterfaces = List.copyOf(tunnelInterfaces);
+        endpoints = List.copyOf(endpoints);
+        lanNetworks = List.copyOf(lanNetworks);
+        dnsServers = List.copyOf(dnsServers);
+        inboundTcpPorts = List.copyOf(inboundTcpPorts);
+    }
+
+    /** What a missing config file means: block everything but loopback, DHCP and neighbour discovery. */
+    public static Config safeDefault() {
+        return new Config(null, List.of(), List.of(), false, DEFAULT_LAN_NETWORKS, List.of(), List.of());
+    }
+
+    public String describeSource() {
+        return source == null ? "built-in safe default (no config file)" : source.toString();
+    }
+}

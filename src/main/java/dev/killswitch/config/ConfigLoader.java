@@ -1,0 +1,199 @@
+package dev.killswitch.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads killswitch.toml. Unknown keys are errors (a typo must not silently weaken the block), and
+ * every error carries the file, the line and the dotted key.
+ */
+public final class ConfigLoader {
+    private static final TomlMapper TOML = new TomlMapper();
+
+    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
+            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound"),
+            "tunnel", Set.of("interfaces"),
+            "endpoint", Set.of("address", "port", "protocol"),
+            "lan", Set.of("allow", "networks"),
+            "dns", Set.of("servers"),
+            "inbound", Set.of("tcp_ports"));
+
+    private ConfigLoader() {}
+
+    /** A missing file is the safe default; an unreadable or invalid one is an error. */
+    public static Config load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return Config.safeDefault();
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, null, "cannot read the file: " + e.getMessage());
+        }
+        return parse(file, text);
+    }
+
+    public static Config parse(Path file, String text) throws ConfigException {
+        JsonNode root;
+        try {
+            root = TOML.readTree(text);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new ConfigException(file, at == null ? 0 : at.getLineNr(), null, "not valid TOML: " + e.getOriginalMessage());
+        }
+        return new Reader(file, KeyLines.index(text)).read(root);
+    }
+
+    /** Turns the tree into a {@link Config}, checking each value where it is read. */
+    private static final class Reader {
+        private final Path file;
+        private final Map<String, Integer> lines;
+
+        Reader(Path file, Map<String, Integer> lines) {
+            this.file = file;
+            this.lines = lines;
+        }
+
+        Config read(JsonNode root) throws ConfigException {
+            checkKeys(root, "");
+            Config defaults = Config.safeDefault();
+
+            JsonNode tunnel = table(root, "tunnel");
+            List<String> interfaces = list(tunnel, "tunnel.interfaces", List.of(), node -> {
+                String name = text(node);
+                String problem = Validate.interfacePatternProblem(name);
+                if (problem != null) throw new IllegalArgumentException(problem);
+                return name;
+            });
+
+            List<Endpoint> endpoints = new ArrayList<>();
+            JsonNode endpointNode = root.get("endpoint");
+            if (endpointNode != null) {
+                if (!endpointNode.isArray()) throw error("endpoint", "must be written as [[endpoint]] tables");
+                for (int i = 0; i < endpointNode.size(); i++) {
+                    String at = "endpoint[" + i + "]";
+                    JsonNode e = endpointNode.get(i);
+                    if (!e.isObject()) throw error(at, "must be a table with address, port and protocol");
+                    checkKeysOf(e, "endpoint", at);
+                    IpAddress address = value(e, at + ".address", true, n -> IpAddress.parse(text(n)), null);
+                    int port = value(e, at + ".port", true, ConfigLoader::port, 0);
+                    Protocol protocol = value(e, at + ".protocol", false, n -> Protocol.parse(text(n)), Protocol.UDP);
+                    endpoints.add(new Endpoint(address, protocol, port));
+                }
+            }
+
+            JsonNode lan = table(root, "lan");
+            boolean lanAllow = value(lan, "lan.allow", false, n -> {
+                if (!n.isBoolean()) throw new IllegalArgumentException("must be true or false");
+                return n.booleanValue();
+            }, defaults.lanAllow());
+            List<Network> networks = list(lan, "lan.networks", defaults.lanNetworks(), n -> Network.parse(text(n)));
+
+            JsonNode dns = table(root, "dns");
+            List<IpAddress> servers = list(dns, "dns.servers", List.of(), n -> IpAddress.parse(text(n)));
+
+            JsonNode inbound = table(root, "inbound");
+            List<Integer> tcpPorts = list(inbound, "inbound.tcp_ports", List.of(), ConfigLoader::port);
+
+            return new Config(file, interfaces, endpoints, lanAllow, networks, servers, tcpPorts);
+        }
+
+        private JsonNode table(JsonNode root, String name) throws ConfigException {
+            JsonNode t = root.get(name);
+            if (t == null) return null;
+            if (!t.isObject()) throw error(name, "must be a table: [" + name + "]");
+            checkKeysOf(t, name, name);
+            return t;
+        }
+
+        private void checkKeys(JsonNode node, String section) throws ConfigException {
+            checkKeysOf(node, section, section);
+        }
+
+        private void checkKeysOf(JsonNode node, String section, String at) throws ConfigException {
+            Set<String> known = KNOWN_KEYS.get(section);
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String name = it.next();
+                if (!known.contains(name)) {
+                    String key = at.isEmpty() ? name : at + "." + name;
+                    throw error(key, "unknown key; known keys here: " + String.join(", ", new java.util.TreeSet<>(known)));
+                }
+            }
+        }
+
+        private <T> T value(JsonNode table, String key, boolean required, Function<JsonNode, T> convert, T fallback)
+                throws ConfigException {
+            String name = key.substring(key.lastIndexOf('.') + 1);
+            JsonNode n = table == null ? null : table.get(name);
+            if (n == null) {
+                if (required) throw error(key.substring(0, Math.max(0, key.lastIndexOf('.'))), "missing key '" + name + "'");
+                return fallback;
+            }
+            try {
+                return convert.apply(n);
+            } catch (IllegalArgumentException e) {
+                throw error(key, e.getMessage());
+            }
+        }
+
+        private <T> List<T> list(JsonNode table, String key, List<T> fallback, Function<JsonNode, T> convert)
+                throws ConfigException {
+            String name = key.substring(key.lastIndexOf('.') + 1);
+            JsonNode n = table == null ? null : table.get(name);
+            if (n == null) return fallback;
+            if (!n.isArray()) throw error(key, "must be a list, e.g. " + name + " = [...]");
+            List<T> out = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                String at = key + "[" + i + "]";
+                try {
+                    T v = convert.apply(n.get(i));
+                    if (out.contains(v)) throw error(at, "duplicate value " + v);
+                    out.add(v);
+                } catch (IllegalArgumentException e) {
+                    throw error(at, e.getMessage());
+                }
+            }
+            return out;
+        }
+
+        private ConfigException error(String key, String problem) {
+            return new ConfigException(file, lineOf(key), key, problem);
+        }
+
+        /** The line of the key, or of its nearest parent that has one. */
+        private int lineOf(String key) {
+            String k = key;
+            while (!k.isEmpty()) {
+                Integer line = lines.get(k);
+                if (line != null) return line;
+                int cut = Math.max(k.lastIndexOf('.'), k.lastIndexOf('['));
+                k = cut <= 0 ? "" : k.substring(0, cut);
+            }
+            return 0;
+        }
+    }
+
+    private static String text(JsonNode n) {
+        if (!n.isTextual()) throw new IllegalArgumentException("must be a string in double quotes, not " + n);
+        return n.textValue();
+    }
+
+    private static int port(JsonNode n) {
+        if (!n.isIntegralNumber() || n.asLong() < 1 || n.asLong() > 65535)
+            throw new IllegalArgumentException("must be a port number from 1 to 65535, not " + n);
+        return n.intValue();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.killswitch.nft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.killswitch.exec.CommandRunner;
+import java.io.IOException;
+import java.util.List;
+
+/** The only place that talks to the kernel's nftables, through the nft program. */
+public final class Nft {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final CommandRunner runner;
+
+    public Nft(CommandRunner runner) {
+        this.runner = runner;
+    }
+
+    /** Applies a script as one transaction: all of it, or (on any error) none of it. */
+    public void apply(String script) throws NftException {
+        CommandRunner.Result r = run(List.of("nft", "-f", "-"), script);
+        if (!r.ok()) throw new NftException("nft refused the change (nothing was applied): " + r.stderr().strip());
+    }
+
+    public boolean tableExists() throws NftException {
+        return run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.TABLE), null).ok();
+    }
+
+    /** Our table as the kernel holds it, or null when it is not loaded. */
+    public Listing readTable() throws NftException {
+        CommandRunner.Result json = run(List.of("nft", "-j", "list", "table", NftScript.FAMILY, NftScript.TABLE), null);
+        if (!json.ok()) return null;
+        CommandRunner.Result text = run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.TABLE), null);
+        return new Listing(parse(json.stdout()), text.stdout());
+    }
+
+    /**
+     * How the kernel would hold a script: loaded into a new, empty network namespace that
+     * disappears with the command, then read back. Comparing two listings made by the same nft and
+     * kernel avoids guessing nft's canonical forms.
+     */
+    public Listing canonical(String script) throws NftException {
+        String separator = "\n#killswitch-listing#\n";
+        String shell = "nft -f - && nft -j list table " + NftScript.FAMILY + " " + NftScript.TABLE
+                + " && printf '" + separator.replace("\n", "\\n") + "' && nft list table "
+                + NftScript.FAMILY + " " + NftScript.TABLE;
+        CommandRunner.Result r = run(List.of("unshare", "--net", "--", "sh", "-c", shell), script);
+        if (!r.ok()) throw new NftException("cannot load the rendered ruleset in a scratch namespace: " + r.stderr().strip());
+        int cut = r.stdout().indexOf(separator);
+        if (cut < 0) throw new NftException("unexpected output from nft: " + r.stdout());
+        return new Listing(parse(r.stdout().substring(0, cut)), r.stdout().substring(cut + separator.length()));
+    }
+
+    private CommandRunner.Result run(List<String> argv, String stdin) throws NftException {
+        try {
+            return runner.run(argv, stdin);
+        } catch (IOException e) {
+            throw new NftException("cannot run " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode parse(String json) throws NftException {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new NftException("nft printed JSON that cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A table read back from the kernel: nft's JSON listing and its text listing of the same state. */
+    public record Listing(JsonNode json, String text) {}
+}

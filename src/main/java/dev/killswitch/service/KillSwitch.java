@@ -1,0 +1,154 @@
+package dev.killswitch.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.killswitch.config.Config;
+import dev.killswitch.config.ConfigException;
+import dev.killswitch.config.ConfigLoader;
+import dev.killswitch.nft.Nft;
+import dev.killswitch.nft.NftException;
+import dev.killswitch.nft.NftScript;
+import dev.killswitch.nft.TableComparison;
+import dev.killswitch.policy.Policy;
+import dev.killswitch.policy.PolicyBuilder;
+import dev.killswitch.state.RuntimeState;
+import dev.killswitch.state.StateStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operations behind the commands. Each one reads the config and the run-time state, builds the
+ * policy, and makes one nft transaction; the state file is written only after the kernel took the
+ * change, so a refused change leaves both as they were.
+ */
+public final class KillSwitch {
+    private static final Logger LOG = LoggerFactory.getLogger("killswitch");
+    public static final Duration MAX_PAUSE = Duration.ofHours(24);
+
+    private final Path configFile;
+    private final StateStore store;
+    private final Nft nft;
+    private final Clock clock;
+    private final String actor;
+
+    public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
+        this.configFile = configFile;
+        this.store = store;
+        this.nft = nft;
+        this.clock = clock;
+        this.actor = actor;
+    }
+
+    public Config config() throws ConfigException {
+        return ConfigLoader.load(configFile);
+    }
+
+    /** Installs or refreshes the whole table; optionally writes the boot-time baseline file. */
+    public void enable(Path persistTo) throws ConfigException, NftException, IOException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            RuntimeState state = store.load();
+            Policy policy = PolicyBuilder.build(config, state, clock.instant());
+            nft.apply(NftScript.full(policy));
+            LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
+            if (persistTo != null) {
+                // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
+                Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
+                StateStore.writeAtomically(persistTo, NftScript.full(atBoot));
+                LOG.info("wrote the boot-time baseline to {}", persistTo);
+            }
+        }
+    }
+
+    /** Removes our table from the kernel: the explicit opt-out. */
+    public boolean disable() throws NftException, IOException {
+        try (StateStore.Lock lock = store.lock()) {
+            boolean present = nft.tableExists();
+            if (present) nft.apply(NftScript.delete());
+            store.clear();
+            LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor);
+            return present;
+        }
+    }
+
+    public Change up(String iface) throws ConfigException, NftException, IOException {
+        return change("allowed tunnel " + iface, s -> s.withTunnel(iface, true));
+    }
+
+    public Change down(String iface) throws ConfigException, NftException, IOException {
+        return change("withdrew tunnel " + iface, s -> s.withTunnel(iface, false));
+    }
+
+    public Change allowLan(boolean allow) throws ConfigException, NftException, IOException {
+        return change(allow ? "allowed the LAN" : "blocked the LAN", s -> s.withLan(allow));
+    }
+
+    public Change pause(Duration duration) throws ConfigException, NftException, IOException {
+        if (duration.isNegative() || duration.isZero() || duration.compareTo(MAX_PAUSE) > 0)
+            throw new IllegalArgumentException("a pause lasts more than 0 and at most " + MAX_PAUSE.toHours() + " hours");
+        Instant until = clock.instant().plus(duration);
+        return change("PAUSED: traffic is not blocked until " + until + " (the kernel re-locks by itself)",
+                s -> s.withPause(until));
+    }
+
+    public Change resume() throws ConfigException, NftException, IOException {
+        return change("resumed: the block is back", s -> s.withPause(null));
+    }
+
+    /** What a run-time change did: the element change, or a full install when the table was missing. */
+    public record Change(boolean installedBaseline) {}
+
+    private Change change(String what, UnaryOperator<RuntimeState> edit) throws ConfigException, NftException, IOException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            RuntimeState before = store.load();
+            RuntimeState after = edit.apply(before);
+            Instant now = clock.instant();
+            Policy from = PolicyBuilder.build(config, before, now);
+            Policy to = PolicyBuilder.build(config, after, now);
+            boolean installed = false;
+            if (!nft.tableExists()) {
+                // Fail closed: a hook that finds no baseline installs it, with this change in it.
+                nft.apply(NftScript.full(to));
+                installed = true;
+                LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
+            } else {
+                String script = NftScript.elementChanges(from, to);
+                if (!script.isEmpty()) nft.apply(script);
+            }
+            store.save(after);
+            LOG.info("{} (asked by {})", what, actor);
+            return new Change(installed);
+        }
+    }
+
+    /** What the kernel holds compared with what the config and state render; empty when equal. */
+    public List<String> verify() throws ConfigException, NftException, IOException {
+        Policy policy = PolicyBuilder.build(config(), store.load(), clock.instant());
+        return TableComparison.differences(nft.canonical(NftScript.full(policy)), nft.readTable());
+    }
+
+    public Status status() throws ConfigException, NftException, IOException {
+        Config config = config();
+        RuntimeState state = store.load();
+        Policy policy = PolicyBuilder.build(config, state, clock.instant());
+        Nft.Listing kernel = nft.readTable();
+        List<String> differences = TableComparison.differences(nft.canonical(NftScript.full(policy)), kernel);
+        Map<String, Status.Counter> counters = new LinkedHashMap<>();
+        if (kernel != null) {
+            for (JsonNode item : kernel.json().path("nftables")) {
+                JsonNode c = item.get("counter");
+                if (c != null) counters.put(c.path("name").asText(), new Status.Counter(c.path("packets").asLong(), c.path("bytes").asLong()));
+            }
+        }
+        return new Status(kernel != null, config.describeSource(), policy, state, counters, differences);
+    }
+}
