@@ -29,6 +29,8 @@ public final class ProcessRunner implements CommandRunner {
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         try (OutputStream in = p.getOutputStream()) {
             if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The program exited without reading all of its input; its exit code and stderr tell why.
         }
         try {
             if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {

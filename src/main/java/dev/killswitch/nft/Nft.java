@@ -25,6 +25,16 @@ public final class Nft {
         return run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.TABLE), null).ok();
     }
 
+    /** The packets a named counter of our table has seen, or -1 when the table is not loaded. */
+    public long counterPackets(String name) throws NftException {
+        CommandRunner.Result r = run(List.of("nft", "-j", "list", "counter", NftScript.FAMILY, NftScript.TABLE, name), null);
+        if (!r.ok()) return -1;
+        for (JsonNode item : parse(r.stdout()).path("nftables")) {
+            if (item.has("counter")) return item.get("counter").path("packets").asLong();
+        }
+        return -1;
+    }
+
     /** Our table as the kernel holds it, or null when it is not loaded. */
     public Listing readTable() throws NftException {
         CommandRunner.Result json = run(List.of("nft", "-j", "list", "table", NftScript.FAMILY, NftScript.TABLE), null);

@@ -25,6 +25,15 @@ public final class NftScript {
     /** The counters {@code status} reports: packets dropped by each base chain, and DNS refused. */
     public static final List<String> COUNTERS = List.of("dropped_out", "dropped_dns", "dropped_in", "dropped_forward");
 
+    /**
+     * The DSCP value leak-test puts on its probes (TOS byte 0xac). The chain every output drop goes
+     * through counts probes carrying it, so leak-test can tell "dropped here" from "sent" even where
+     * the kernel reports no error to the sender (a TCP connect and a ping only time out). Counting
+     * sets no verdict; 0x2b is not a codepoint any standard assigns.
+     */
+    public static final int PROBE_DSCP = 0x2b;
+    public static final String PROBE_COUNTER = "probes_dropped";
+
     private static final String DNS_PORTS = "th dport { 53, 853 }";
 
     private NftScript() {}
@@ -122,6 +131,7 @@ public final class NftScript {
         t.add("\t# a pause holds ipv4 and ipv6 with a timeout: the kernel ends it, no process needed");
         t.add("\tset paused { type nf_proto; flags timeout; }");
         for (String c : COUNTERS) t.add("\tcounter " + c + " { }");
+        t.add("\tcounter " + PROBE_COUNTER + " { }");
         t.add("");
         t.add("\tchain output {");
         t.add("\t\ttype filter hook output priority filter; policy drop;");
@@ -135,7 +145,7 @@ public final class NftScript {
         t.add("\t\t# allowances so that neither a stray resolver nor the LAN router gets a query");
         t.add("\t\toifname @tunnels ip daddr @dns4 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
         t.add("\t\toifname @tunnels ip6 daddr @dns6 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" drop");
+        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" goto refuse");
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tudp sport 68 udp dport 67 accept");
         t.add("\t\tudp sport 546 udp dport 547 accept");
@@ -145,7 +155,7 @@ public final class NftScript {
         t.add("\t\ttcp sport @inbound_tcp ct direction reply ct state established accept");
         t.add("\t\tip daddr @lan4 accept");
         t.add("\t\tip6 daddr @lan6 accept");
-        t.add("\t\tcounter name \"dropped_out\" drop");
+        t.add("\t\tcounter name \"dropped_out\" goto refuse");
         t.add("\t}");
         t.add("");
         t.add("\tchain input {");
@@ -170,6 +180,13 @@ public final class NftScript {
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tiifname @tunnels ct state established,related accept");
         t.add("\t\tcounter name \"dropped_forward\" drop");
+        t.add("\t}");
+        t.add("");
+        t.add("\t# every drop of output ends here; probes of leak-test are counted on the way");
+        t.add("\tchain refuse {");
+        t.add(String.format("\t\tip dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
+        t.add(String.format("\t\tip6 dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
+        t.add("\t\tdrop");
         t.add("\t}");
         t.add("}");
         return String.join("\n", t) + "\n";
