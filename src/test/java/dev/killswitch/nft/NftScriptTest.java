@@ -1,0 +1,124 @@
+package dev.killswitch.nft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.killswitch.config.Config;
+import dev.killswitch.config.ConfigLoader;
+import dev.killswitch.policy.Policy;
+import dev.killswitch.policy.PolicyBuilder;
+import dev.killswitch.state.RuntimeState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Golden tests: the rendered text is compared with files under src/test/resources/golden. */
+class NftScriptTest {
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+    private static final String EXAMPLE = """
+            [tunnel]
+            interfaces = ["wg0", "tun*"]
+            [[endpoint]]
+            address = "203.0.113.10"
+            port = 51820
+            [[endpoint]]
+            address = "2001:db8::10"
+            port = 1194
+            protocol = "tcp"
+            [lan]
+            allow = true
+            networks = ["192.168.0.0/16", "fe80::/10"]
+            [dns]
+            servers = ["10.64.0.1", "fd00::53"]
+            [inbound]
+            tcp_ports = [22, 2222]
+            """;
+
+    private static Config example() throws Exception {
+        return ConfigLoader.parse(Path.of("example.toml"), EXAMPLE);
+    }
+
+    /** Set UPDATE_GOLDEN=1 to rewrite a golden file after an intended change; then review the diff. */
+    private static void assertGolden(String name, String actual) throws Exception {
+        Path file = Path.of("src/test/resources/golden", name);
+        if ("1".equals(System.getenv("UPDATE_GOLDEN"))) Files.writeString(file, actual);
+        assertEquals(Files.readString(file), actual, "golden file " + file);
+    }
+
+    @Test
+    void fullScriptOfTheExample() throws Exception {
+        RuntimeState state = RuntimeState.EMPTY.withTunnel("wg5", true).withPause(NOW.plusSeconds(90));
+        assertGolden("full-example.nft", NftScript.full(PolicyBuilder.build(example(), state, NOW)));
+    }
+
+    @Test
+    void fullScriptOfTheSafeDefault() throws Exception {
+        assertGolden("full-default.nft", NftScript.full(PolicyBuilder.build(Config.safeDefault(), RuntimeState.EMPTY, NOW)));
+    }
+
+    @Test
+    void upChangesOnlyTheTunnelSet() throws Exception {
+        Policy before = PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW);
+        Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withTunnel("wg5", true), NOW);
+        assertEquals("""
+                flush set inet killswitch tunnels
+                add element inet killswitch tunnels { "tun*", "wg0", "wg5" }
+                """, NftScript.elementChanges(before, after));
+    }
+
+    @Test
+    void lanOffEmptiesTheLanSets() throws Exception {
+        Policy before = PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW);
+        Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withLan(false), NOW);
+        assertEquals("""
+                flush set inet killswitch lan4
+                flush set inet killswitch lan6
+                """, NftScript.elementChanges(before, after));
+    }
+
+    @Test
+    void pauseIsATimedElement() throws Exception {
+        Policy before = PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW);
+        Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withPause(NOW.plusSeconds(2)), NOW);
+        assertEquals("""
+                flush set inet killswitch paused
+                add element inet killswitch paused { ipv4 timeout 2000ms, ipv6 timeout 2000ms }
+                """, NftScript.elementChanges(before, after));
+    }
+
+    @Test
+    void noChangeRendersNothing() throws Exception {
+        Policy p = PolicyBuilder.build(example(), RuntimeState.EMPTY.withPause(NOW.plusSeconds(5)), NOW);
+        assertEquals("", NftScript.elementChanges(p, p));
+    }
+
+    @Test
+    void reloadNeverDeletesTheTable() throws Exception {
+        String script = NftScript.full(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW));
+        // delete+add would unregister the hooks for a moment; flush keeps them (LAB.md, "Two traps")
+        assertFalse(script.contains("delete"), script);
+        assertTrue(script.indexOf("flush table inet killswitch") < script.indexOf("table inet killswitch {"));
+    }
+
+    @Test
+    void outputHasNoBlanketEstablishedAccept() throws Exception {
+        String script = NftScript.full(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW));
+        String output = script.substring(script.indexOf("chain output {"), script.indexOf("chain input {"));
+        for (String line : output.split("\n")) {
+            if (line.contains("ct state established")) {
+                assertTrue(line.contains("@inbound_tcp") && line.contains("ct direction reply"), line);
+            }
+        }
+    }
+
+    @Test
+    void dnsRulesComeBeforeTunnelAndLanAllowances() throws Exception {
+        String script = NftScript.full(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW));
+        int dnsDrop = script.indexOf("th dport { 53, 853 } counter name \"dropped_dns\"");
+        assertTrue(dnsDrop > 0);
+        assertTrue(dnsDrop < script.indexOf("\t\toifname @tunnels accept"));
+        assertTrue(dnsDrop < script.indexOf("ip daddr @lan4 accept"));
+    }
+}

@@ -1,0 +1,59 @@
+package dev.killswitch.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.killswitch.config.Config;
+import dev.killswitch.config.Network;
+import dev.killswitch.state.RuntimeState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class PolicyBuilderTest {
+    private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
+    private static Config config(List<String> tunnels, boolean lan) {
+        return new Config(null, tunnels, List.of(), lan, List.of(Network.parse("192.168.0.0/16")), List.of(), List.of());
+    }
+
+    @Test
+    void safeDefaultAllowsNothing() {
+        Policy p = PolicyBuilder.build(Config.safeDefault(), RuntimeState.EMPTY, NOW);
+        assertTrue(p.tunnels().isEmpty());
+        assertTrue(p.endpoints().isEmpty());
+        assertTrue(p.lan().isEmpty(), "the LAN networks are known but not allowed");
+        assertNull(p.pause());
+    }
+
+    @Test
+    void runTimeTunnelsJoinTheConfiguredOnes() {
+        Policy p = PolicyBuilder.build(config(List.of("wg0"), false), RuntimeState.EMPTY.withTunnel("tun3", true), NOW);
+        assertEquals(new TreeSet<>(List.of("tun3", "wg0")), p.tunnels());
+    }
+
+    @Test
+    void namesCoveredByAPatternAreDropped() {
+        Policy p = PolicyBuilder.build(config(List.of("tun*", "t*", "wg0"), false),
+                RuntimeState.EMPTY.withTunnel("tun0", true).withTunnel("wg1", true), NOW);
+        assertEquals(new TreeSet<>(List.of("t*", "wg0", "wg1")), p.tunnels());
+    }
+
+    @Test
+    void lanSwitchOverridesTheConfigBothWays() {
+        assertTrue(PolicyBuilder.build(config(List.of(), false), RuntimeState.EMPTY.withLan(true), NOW).lanAllowed());
+        assertTrue(PolicyBuilder.build(config(List.of(), true), RuntimeState.EMPTY.withLan(false), NOW).lan().isEmpty());
+        assertTrue(PolicyBuilder.build(config(List.of(), true), RuntimeState.EMPTY, NOW).lanAllowed());
+    }
+
+    @Test
+    void pauseCountsDownAndEnds() {
+        RuntimeState paused = RuntimeState.EMPTY.withPause(NOW.plusSeconds(90));
+        assertEquals(Duration.ofSeconds(90), PolicyBuilder.build(Config.safeDefault(), paused, NOW).pause());
+        assertEquals(Duration.ofSeconds(30), PolicyBuilder.build(Config.safeDefault(), paused, NOW.plusSeconds(60)).pause());
+        assertNull(PolicyBuilder.build(Config.safeDefault(), paused, NOW.plusSeconds(90)).pause());
+    }
+}
