@@ -1,0 +1,72 @@
+package dev.killswitch.lab;
+
+import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.nft.Nft;
+import dev.killswitch.service.KillSwitch;
+import dev.killswitch.state.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs killswitch inside a lab namespace: the real command in its own JVM (as hooks and people run
+ * it), or the same operations in-process with nft run in the namespace (for loops of hundreds of
+ * changes, where a JVM start per change would only add minutes).
+ */
+final class KsCli {
+    private final String ns;
+    private final Path dir;
+    final Path config;
+    final Path stateDir;
+
+    KsCli(String ns) throws IOException {
+        this.ns = ns;
+        this.dir = Files.createTempDirectory("ks-lab");
+        this.config = dir.resolve("killswitch.toml");
+        this.stateDir = dir.resolve("state");
+    }
+
+    void writeConfig(String toml) throws IOException {
+        Files.writeString(config, toml);
+    }
+
+    /** {@code killswitch --config C --state-dir S args...} in a new JVM inside the namespace. */
+    Sh.Result run(String... args) {
+        List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
+        argv.addAll(List.of(args));
+        return Sh.run(Sh.inNs(ns, argv), null, Duration.ofSeconds(60));
+    }
+
+    Sh.Result check(String... args) {
+        Sh.Result r = run(args);
+        if (!r.ok()) throw new AssertionError("killswitch failed: " + r.describe());
+        return r;
+    }
+
+    /** The same operations as the command, in this JVM, with every nft call made inside the namespace. */
+    KillSwitch inProcess() {
+        ProcessRunner real = new ProcessRunner();
+        CommandRunner inNs = (argv, stdin) -> real.run(Sh.inNs(ns, argv), stdin);
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test");
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Surefire puts the real class path here; java.class.path may be a manifest-only jar. */
+    static String classPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    }
+
+    void delete() {
+        Sh.run("rm", "-rf", dir.toString());
+    }
+}

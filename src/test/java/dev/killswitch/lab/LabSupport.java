@@ -1,0 +1,112 @@
+package dev.killswitch.lab;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Assumptions;
+
+/** Preconditions for lab tests and where the project lives. */
+public final class LabSupport {
+
+    /** Set to 1 to turn a missing lab into a test failure instead of a skip (e.g. in CI). */
+    public static final String REQUIRE_ENV = "KILLSWITCH_REQUIRE_LAB";
+
+    private static final List<String> TOOLS = List.of("nft", "ip", "socat", "ping", "sysctl", "ss");
+
+    /** Null until checked; "" when the lab is usable, otherwise what is missing. */
+    private static volatile String missing;
+
+    private LabSupport() {
+    }
+
+    /**
+     * Skips the calling test (JUnit assumption) when the lab cannot run here, naming what is missing;
+     * fails it instead when {@code KILLSWITCH_REQUIRE_LAB=1}.
+     */
+    public static void assumeLab() {
+        String reason = missing;
+        if (reason == null) {
+            reason = findMissing();
+            missing = reason;
+            if (!reason.isEmpty()) {
+                System.err.println("[lab] network-namespace lab unavailable: " + reason);
+            }
+        }
+        if (reason.isEmpty()) {
+            return;
+        }
+        String message = "network-namespace lab unavailable: " + reason;
+        if ("1".equals(System.getenv(REQUIRE_ENV))) {
+            fail(message + " (" + REQUIRE_ENV + "=1)");
+        }
+        Assumptions.abort(message);
+    }
+
+    /** The Maven project directory: {@code KILLSWITCH_PROJECT_DIR} (set by surefire), else user.dir. */
+    public static Path projectDir() {
+        String env = System.getenv("KILLSWITCH_PROJECT_DIR");
+        return Path.of(env != null && !env.isBlank() ? env : System.getProperty("user.dir"));
+    }
+
+    private static String findMissing() {
+        List<String> problems = new ArrayList<>();
+        Sh.Result uid = safeRun("id", "-u");
+        if (uid == null || !uid.ok() || !uid.stdout().trim().equals("0")) {
+            problems.add("not running as root (id -u: " + (uid == null ? "failed" : uid.stdout().trim()) + ")");
+        }
+        for (String tool : TOOLS) {
+            if (!onPath(tool)) {
+                problems.add("'" + tool + "' not on PATH");
+            }
+        }
+        if (problems.isEmpty()) {
+            String netnsProblem = tryNetnsAdd();
+            if (netnsProblem != null) {
+                problems.add(netnsProblem);
+            }
+        }
+        return String.join("; ", problems);
+    }
+
+    private static String tryNetnsAdd() {
+        String ns = "ksprobe" + ProcessHandle.current().pid() + "x" + ThreadLocalRandom.current().nextInt(1000);
+        Sh.Result add = safeRun("ip", "netns", "add", ns);
+        try {
+            if (add == null || !add.ok()) {
+                return "'ip netns add' does not work: " + (add == null ? "could not run ip" : add.stderr().trim());
+            }
+            return null;
+        } finally {
+            if (add != null && add.ok()) {
+                safeRun("ip", "netns", "del", ns);
+            }
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            Path candidate = Path.of(dir.isEmpty() ? "." : dir, tool);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Sh.Result safeRun(String... argv) {
+        try {
+            return Sh.run(argv);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}
