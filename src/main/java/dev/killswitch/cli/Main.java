@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 
 /** The killswitch command: what people, hooks and the boot unit run. */
 @Command(name = "killswitch", mixinStandardHelpOptions = true, version = "killswitch 0.1.0",
-        sortOptions = false, usageHelpAutoWidth = true,
+        sortOptions = false,
         description = {
             "A fail-closed VPN kill switch. It keeps a deny-by-default nftables table (inet killswitch)",
             "in the kernel at all times; tunnels, VPN endpoints, the LAN and pauses only add permission.",
@@ -85,7 +85,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(110);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
