@@ -28,6 +28,9 @@ import picocli.CommandLine.ScopeType;
             "  killswitch up wg0             let traffic through wg0 (what the wg-quick hooks run)",
             "  killswitch status             what is blocked, what is allowed, what was dropped",
             "  killswitch pause --for 5m     open the block for 5 minutes; the kernel re-locks",
+            "",
+            "Hooks (lean path, see 'killswitch hook --help'):",
+            "  killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE]",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -81,6 +84,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // The hook path skips picocli entirely: it runs on every tunnel change (see HookMain).
+        if (args.length > 0 && args[0].equals("hook")) {
+            System.exit(dev.killswitch.hook.HookMain.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         System.exit(run(args));
     }
 

@@ -4,6 +4,9 @@ import dev.killswitch.config.Config;
 import dev.killswitch.state.RuntimeState;
 import java.time.Duration;
 import java.time.Instant;
+import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.IpAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -13,15 +16,26 @@ public final class PolicyBuilder {
 
     public static Policy build(Config config, RuntimeState state, Instant now) {
         TreeSet<String> tunnels = new TreeSet<>(config.tunnelInterfaces());
-        tunnels.addAll(state.tunnels());
+        state.grants().forEach((iface, g) -> {
+            if (g.carriesTraffic()) tunnels.add(iface);
+        });
         tunnels.removeIf(name -> coveredByAnotherPattern(name, tunnels));
         boolean lanAllowed = state.lanOverride() != null ? state.lanOverride() : config.lanAllow();
         Duration pause = null;
         if (state.pausedUntil() != null && state.pausedUntil().isAfter(now)) {
             pause = Duration.between(now, state.pausedUntil());
         }
-        return new Policy(tunnels, config.endpoints(), lanAllowed ? config.lanNetworks() : List.of(),
-                config.dnsServers(), config.inboundTcpPorts(), pause);
+        List<Endpoint> endpoints = new ArrayList<>(config.endpoints());
+        state.grants().values().forEach(g -> addAllNew(endpoints, g.endpoints()));
+        // DNS precedence: the config's servers when it names any, else what the tunnels brought
+        List<IpAddress> dns = new ArrayList<>(config.dnsServers());
+        if (dns.isEmpty()) state.grants().values().forEach(g -> addAllNew(dns, g.dns()));
+        return new Policy(tunnels, endpoints, lanAllowed ? config.lanNetworks() : List.of(),
+                dns, config.inboundTcpPorts(), pause);
+    }
+
+    private static <T> void addAllNew(List<T> into, List<T> from) {
+        for (T t : from) if (!into.contains(t)) into.add(t);
     }
 
     /**

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.ConfigLoader;
+import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.IpAddress;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
 import dev.killswitch.nft.NftScript;
@@ -80,11 +82,24 @@ public final class KillSwitch {
     }
 
     public Change up(String iface) throws ConfigException, NftException, IOException {
-        return change("allowed tunnel " + iface, s -> s.withTunnel(iface, true));
+        return change("allowed tunnel " + iface, s -> s.withGrant(iface, g -> g.withTraffic(true)));
     }
 
+    /** Withdraws everything granted to the interface: traffic, its endpoints, its resolvers. */
     public Change down(String iface) throws ConfigException, NftException, IOException {
-        return change("withdrew tunnel " + iface, s -> s.withTunnel(iface, false));
+        return change("withdrew tunnel " + iface, s -> s.withoutGrant(iface));
+    }
+
+    /** Before a tunnel is set up: its servers become reachable outside it, and nothing else does. */
+    public Change allowEndpoints(String iface, List<Endpoint> endpoints) throws ConfigException, NftException, IOException {
+        return change("allowed the endpoints " + endpoints + " of " + iface,
+                s -> s.withGrant(iface, g -> g.withEndpoints(endpoints)));
+    }
+
+    /** Once a tunnel is up: it carries traffic, and its resolvers are reachable through it. */
+    public Change allowTunnel(String iface, List<IpAddress> dns) throws ConfigException, NftException, IOException {
+        return change("allowed tunnel " + iface + (dns.isEmpty() ? "" : " with resolvers " + dns),
+                s -> s.withGrant(iface, g -> g.withTraffic(true).withDns(dns)));
     }
 
     public Change allowLan(boolean allow) throws ConfigException, NftException, IOException {

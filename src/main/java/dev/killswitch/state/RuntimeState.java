@@ -2,37 +2,44 @@ package dev.killswitch.state;
 
 import java.time.Instant;
 import java.util.Collections;
-import java.util.SortedSet;
-import java.util.TreeSet;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
- * What changed at run time on top of the config: tunnels brought up by hooks or by hand, the LAN
+ * What changed at run time on top of the config: what hooks or people granted each tunnel, the LAN
  * switch, a pause. Kept in the state directory so that a reload renders it again.
  *
- * @param tunnels interfaces allowed by {@code up}, beyond those of the config
+ * @param grants by interface name
  * @param lanOverride null to follow the config, else the value of {@code allow-lan}
  * @param pausedUntil when a pause ends, or null
  */
-public record RuntimeState(SortedSet<String> tunnels, Boolean lanOverride, Instant pausedUntil) {
+public record RuntimeState(SortedMap<String, Grant> grants, Boolean lanOverride, Instant pausedUntil) {
 
-    public static final RuntimeState EMPTY = new RuntimeState(new TreeSet<>(), null, null);
+    public static final RuntimeState EMPTY = new RuntimeState(new TreeMap<>(), null, null);
 
     public RuntimeState {
-        tunnels = Collections.unmodifiableSortedSet(new TreeSet<>(tunnels));
+        grants = Collections.unmodifiableSortedMap(new TreeMap<>(grants));
     }
 
-    public RuntimeState withTunnel(String iface, boolean allowed) {
-        SortedSet<String> next = new TreeSet<>(tunnels);
-        if (allowed) next.add(iface);
-        else next.remove(iface);
+    /** Changes the grant of one interface; a grant that allows nothing is dropped. */
+    public RuntimeState withGrant(String iface, UnaryOperator<Grant> edit) {
+        TreeMap<String, Grant> next = new TreeMap<>(grants);
+        Grant g = edit.apply(next.getOrDefault(iface, Grant.NONE));
+        if (g.equals(Grant.NONE)) next.remove(iface);
+        else next.put(iface, g);
         return new RuntimeState(next, lanOverride, pausedUntil);
     }
 
+    public RuntimeState withoutGrant(String iface) {
+        return withGrant(iface, g -> Grant.NONE);
+    }
+
     public RuntimeState withLan(Boolean allow) {
-        return new RuntimeState(tunnels, allow, pausedUntil);
+        return new RuntimeState(grants, allow, pausedUntil);
     }
 
     public RuntimeState withPause(Instant until) {
-        return new RuntimeState(tunnels, lanOverride, until);
+        return new RuntimeState(grants, lanOverride, until);
     }
 }

@@ -3,6 +3,10 @@ package dev.killswitch.state;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Protocol;
 import dev.killswitch.config.Validate;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -15,7 +19,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.TreeSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The run-time state in the state directory (default /run/killswitch): a JSON file written
@@ -57,22 +65,42 @@ public final class StateStore {
         } catch (NoSuchFileException e) {
             return RuntimeState.EMPTY;
         }
-        TreeSet<String> tunnels = new TreeSet<>();
-        for (JsonNode n : root.path("tunnels")) {
-            String problem = Validate.interfaceNameProblem(n.asText());
-            if (problem != null) throw new IOException(dir.resolve("state.json") + ": " + problem);
-            tunnels.add(n.asText());
+        TreeMap<String, Grant> grants = new TreeMap<>();
+        try {
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.path("grants").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode g = e.getValue();
+                List<Endpoint> endpoints = new ArrayList<>();
+                for (JsonNode n : g.path("endpoints")) {
+                    endpoints.add(new Endpoint(IpAddress.parse(n.path("address").asText()),
+                            Protocol.parse(n.path("protocol").asText()), n.path("port").asInt()));
+                }
+                List<IpAddress> dns = new ArrayList<>();
+                for (JsonNode n : g.path("dns")) dns.add(IpAddress.parse(n.asText()));
+                grants.put(Validate.interfaceName(e.getKey()), new Grant(g.path("traffic").asBoolean(), endpoints, dns));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException(dir.resolve("state.json") + ": " + e.getMessage(), e);
         }
         Boolean lan = root.path("allow_lan").isBoolean() ? root.get("allow_lan").booleanValue() : null;
         Instant paused = root.path("paused_until_ms").isIntegralNumber()
                 ? Instant.ofEpochMilli(root.get("paused_until_ms").longValue()) : null;
-        return new RuntimeState(tunnels, lan, paused);
+        return new RuntimeState(grants, lan, paused);
     }
 
     public void save(RuntimeState state) throws IOException {
         ensureDir();
         ObjectNode root = JSON.createObjectNode();
-        state.tunnels().forEach(root.putArray("tunnels")::add);
+        ObjectNode grants = root.putObject("grants");
+        state.grants().forEach((iface, g) -> {
+            ObjectNode n = grants.putObject(iface);
+            n.put("traffic", g.carriesTraffic());
+            ArrayNode endpoints = n.putArray("endpoints");
+            for (Endpoint e : g.endpoints()) {
+                endpoints.addObject().put("address", e.address().text()).put("protocol", e.protocol().nftName()).put("port", e.port());
+            }
+            g.dns().forEach(a -> n.withArray("dns").add(a.text()));
+        });
         if (state.lanOverride() != null) root.put("allow_lan", state.lanOverride());
         if (state.pausedUntil() != null) root.put("paused_until_ms", state.pausedUntil().toEpochMilli());
         writeAtomically(dir.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");

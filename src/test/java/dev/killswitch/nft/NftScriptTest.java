@@ -49,7 +49,7 @@ class NftScriptTest {
 
     @Test
     void fullScriptOfTheExample() throws Exception {
-        RuntimeState state = RuntimeState.EMPTY.withTunnel("wg5", true).withPause(NOW.plusSeconds(90));
+        RuntimeState state = RuntimeState.EMPTY.withGrant("wg5", g -> g.withTraffic(true)).withPause(NOW.plusSeconds(90));
         assertGolden("full-example.nft", NftScript.full(PolicyBuilder.build(example(), state, NOW)));
     }
 
@@ -61,7 +61,7 @@ class NftScriptTest {
     @Test
     void upChangesOnlyTheTunnelSet() throws Exception {
         Policy before = PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW);
-        Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withTunnel("wg5", true), NOW);
+        Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withGrant("wg5", g -> g.withTraffic(true)), NOW);
         assertEquals("""
                 flush set inet killswitch tunnels
                 add element inet killswitch tunnels { "tun*", "wg0", "wg5" }

@@ -31,14 +31,14 @@ class PolicyBuilderTest {
 
     @Test
     void runTimeTunnelsJoinTheConfiguredOnes() {
-        Policy p = PolicyBuilder.build(config(List.of("wg0"), false), RuntimeState.EMPTY.withTunnel("tun3", true), NOW);
+        Policy p = PolicyBuilder.build(config(List.of("wg0"), false), RuntimeState.EMPTY.withGrant("tun3", g -> g.withTraffic(true)), NOW);
         assertEquals(new TreeSet<>(List.of("tun3", "wg0")), p.tunnels());
     }
 
     @Test
     void namesCoveredByAPatternAreDropped() {
         Policy p = PolicyBuilder.build(config(List.of("tun*", "t*", "wg0"), false),
-                RuntimeState.EMPTY.withTunnel("tun0", true).withTunnel("wg1", true), NOW);
+                RuntimeState.EMPTY.withGrant("tun0", g -> g.withTraffic(true)).withGrant("wg1", g -> g.withTraffic(true)), NOW);
         assertEquals(new TreeSet<>(List.of("t*", "wg0", "wg1")), p.tunnels());
     }
 

@@ -1,0 +1,106 @@
+package dev.killswitch.hook;
+
+import dev.killswitch.config.ConfigException;
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Validate;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.nft.Nft;
+import dev.killswitch.nft.NftException;
+import dev.killswitch.service.KillSwitch;
+import dev.killswitch.state.StateStore;
+import dev.killswitch.wg.WgQuickConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The hook path: {@code killswitch hook wg-quick EVENT IFACE [CONFIG_FILE] [DNS...]}. It runs on
+ * every tunnel change, so it stays lean: no command-line framework (picocli's classes are too old
+ * for the class-data archive and cost about 100 ms per start), and the config and state paths come
+ * from the environment (KILLSWITCH_CONFIG, KILLSWITCH_STATE_DIR).
+ */
+public final class HookMain {
+    static final String USAGE = """
+            usage: killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE] [DNS...]
+
+            For /etc/wireguard/IFACE.conf, in its [Interface] section:
+              PreUp    = killswitch hook wg-quick pre-up %i "$CONFIG_FILE"
+              PostUp   = killswitch hook wg-quick post-up %i "$CONFIG_FILE"
+              PreDown  = killswitch hook wg-quick pre-down %i
+              PostDown = killswitch hook wg-quick post-down %i
+
+            pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel
+            post-up    IFACE may carry traffic; its DNS = servers (or the DNS... arguments) become the
+                       resolvers, reachable only through a tunnel
+            pre-down,  everything granted to IFACE is withdrawn; the block stays
+            post-down
+            With no block loaded, a hook installs the baseline first (fail closed) and says so.
+            Environment: KILLSWITCH_CONFIG (default /etc/killswitch/killswitch.toml),
+                         KILLSWITCH_STATE_DIR (default /run/killswitch).
+            """;
+
+    private HookMain() {}
+
+    public static int run(String... args) {
+        try {
+            return dispatch(args);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("killswitch hook: " + e.getMessage());
+            System.err.println("killswitch hook: nothing was changed; the block stays as it was.");
+            return 2;
+        } catch (NftException | IOException e) {
+            System.err.println("killswitch hook: " + e.getMessage());
+            return 3;
+        }
+    }
+
+    private static int dispatch(String[] args) throws ConfigException, NftException, IOException {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.print(USAGE);
+            return 0;
+        }
+        if (args.length < 3 || !args[0].equals("wg-quick")) {
+            System.err.print(USAGE);
+            return 2;
+        }
+        String event = args[1];
+        String iface = Validate.interfaceName(args[2]);
+        KillSwitch ks = killSwitch();
+        KillSwitch.Change change = switch (event) {
+            case "pre-up" -> ks.allowEndpoints(iface, wgConfig(args, event).endpoints());
+            case "post-up" -> ks.allowTunnel(iface, dns(args));
+            case "pre-down", "post-down" -> ks.down(iface);
+            default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
+                    + "'; expected pre-up, post-up, pre-down or post-down");
+        };
+        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        return 0;
+    }
+
+    private static WgQuickConfig wgConfig(String[] args, String event) throws ConfigException, IOException {
+        if (args.length < 4 || args[3].isEmpty()) {
+            throw new IllegalArgumentException(event + " needs the wg-quick config file: pass \"$CONFIG_FILE\"");
+        }
+        Path file = Path.of(args[3]);
+        return WgQuickConfig.parse(file, Files.readString(file));
+    }
+
+    /** The DNS... arguments when given, else the DNS = line of the config file, else none. */
+    private static List<IpAddress> dns(String[] args) throws ConfigException, IOException {
+        List<IpAddress> out = new ArrayList<>();
+        for (int i = 4; i < args.length; i++) out.add(IpAddress.parse(args[i]));
+        if (out.isEmpty() && args.length >= 4 && !args[3].isEmpty()) out.addAll(wgConfig(args, "post-up").dns());
+        return out;
+    }
+
+    private static KillSwitch killSwitch() {
+        String config = System.getenv().getOrDefault("KILLSWITCH_CONFIG", "/etc/killswitch/killswitch.toml");
+        String state = System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch");
+        String who = "wg-quick hook (" + Validate.printable(String.valueOf(System.getProperty("user.name"))) + ")";
+        return new KillSwitch(Path.of(config), new StateStore(Path.of(state)), new Nft(new ProcessRunner()),
+                Clock.systemUTC(), who);
+    }
+}
