@@ -284,12 +284,12 @@ class BaselineLabTest {
     void badConfigChangesNothingAndNamesTheLine() throws Exception {
         ks.writeConfig(CONFIG);
         ks.check("enable");
-        String before = lab.execInClient("nft", "list", "ruleset").orThrow().stdout();
+        String before = lab.execInClient("nft", "-s", "list", "ruleset").orThrow().stdout();
         ks.writeConfig(CONFIG + "[lan]\nallow = true\nnetworks = [\"10.1.2.3/8\"]\n");
         Sh.Result r = ks.run("enable");
         assertEquals(Main.BAD_INPUT, r.exitCode());
         assertTrue(r.stderr().contains(ks.config + ":11: lan.networks[0]: '10.1.2.3/8' has host bits set"), r.stderr());
-        assertEquals(before, lab.execInClient("nft", "list", "ruleset").orThrow().stdout());
+        assertEquals(before, lab.execInClient("nft", "-s", "list", "ruleset").orThrow().stdout());
     }
 
     @Test

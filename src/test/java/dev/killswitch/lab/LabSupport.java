@@ -17,6 +17,8 @@ public final class LabSupport {
     public static final String REQUIRE_ENV = "KILLSWITCH_REQUIRE_LAB";
 
     private static final List<String> TOOLS = List.of("nft", "ip", "socat", "ping", "sysctl", "ss");
+    private static final List<String> WIREGUARD_TOOLS = List.of("wireguard-go", "wg", "wg-quick", "bash", "flock",
+            "tcpdump");
 
     /** Null until checked; "" when the lab is usable, otherwise what is missing. */
     private static volatile String missing;
@@ -41,6 +43,32 @@ public final class LabSupport {
             return;
         }
         String message = "network-namespace lab unavailable: " + reason;
+        if ("1".equals(System.getenv(REQUIRE_ENV))) {
+            fail(message + " (" + REQUIRE_ENV + "=1)");
+        }
+        Assumptions.abort(message);
+    }
+
+    /**
+     * {@link #assumeLab()} plus what {@link WireGuardLab} needs: wireguard-go, wg, wg-quick, tcpdump and
+     * /dev/net/tun. Skips (or fails, like assumeLab) naming what is missing.
+     */
+    public static void assumeWireGuardLab() {
+        assumeLab();
+        List<String> problems = new ArrayList<>();
+        for (String tool : WIREGUARD_TOOLS) {
+            if (!onPath(tool)) {
+                problems.add("'" + tool + "' not on PATH");
+            }
+        }
+        if (!Files.exists(Path.of("/dev/net/tun"))) {
+            problems.add("no /dev/net/tun");
+        }
+        if (problems.isEmpty()) {
+            return;
+        }
+        String message = "WireGuard lab unavailable: " + String.join("; ", problems);
+        System.err.println("[lab] " + message);
         if ("1".equals(System.getenv(REQUIRE_ENV))) {
             fail(message + " (" + REQUIRE_ENV + "=1)");
         }
