@@ -113,6 +113,13 @@ public final class NftScript {
         return List.of("ipv4 timeout " + ms + "ms", "ipv6 timeout " + ms + "ms");
     }
 
+    /** DNS (53 and 853, UDP and TCP) only to the resolvers and only through a tunnel; the rest refused. */
+    private static void dnsRules(List<String> t, String refusal) {
+        t.add("\t\toifname @tunnels ip daddr @dns4 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
+        t.add("\t\toifname @tunnels ip6 daddr @dns6 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
+        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" " + refusal);
+    }
+
     /**
      * The table's declaration. The order of rules matters and each position is deliberate; the
      * comments in the script say why.
@@ -143,9 +150,7 @@ public final class NftScript {
         t.add("\t\tip6 daddr . meta l4proto . th dport @endpoints6 accept");
         t.add("\t\t# DNS only to the tunnel's resolvers through a tunnel; before the tunnel and LAN");
         t.add("\t\t# allowances so that neither a stray resolver nor the LAN router gets a query");
-        t.add("\t\toifname @tunnels ip daddr @dns4 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\toifname @tunnels ip6 daddr @dns6 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" goto refuse");
+        dnsRules(t, "goto refuse");
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tudp sport 68 udp dport 67 accept");
         t.add("\t\tudp sport 546 udp dport 547 accept");
@@ -174,9 +179,7 @@ public final class NftScript {
         t.add("\tchain forward {");
         t.add("\t\ttype filter hook forward priority filter; policy drop;");
         t.add("\t\tmeta nfproto @paused accept");
-        t.add("\t\toifname @tunnels ip daddr @dns4 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\toifname @tunnels ip6 daddr @dns6 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" drop");
+        dnsRules(t, "drop");
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tiifname @tunnels ct state established,related accept");
         t.add("\t\tcounter name \"dropped_forward\" drop");
