@@ -8,8 +8,12 @@ import java.util.List;
 
 /** The only place that talks to the kernel's nftables, through the nft program. */
 public final class Nft {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final CommandRunner runner;
+
+    /** Built on first use only: the hook path never reads JSON from nft, and an ObjectMapper costs it 80 ms. */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     public Nft(CommandRunner runner) {
         this.runner = runner;
@@ -70,7 +74,7 @@ public final class Nft {
 
     private static JsonNode parse(String json) throws NftException {
         try {
-            return JSON.readTree(json);
+            return Mapper.JSON.readTree(json);
         } catch (IOException e) {
             throw new NftException("nft printed JSON that cannot be read: " + e.getMessage(), e);
         }

@@ -3,7 +3,7 @@ package dev.killswitch.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.ConfigException;
-import dev.killswitch.config.ConfigLoader;
+import dev.killswitch.config.ConfigCache;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.nft.Nft;
@@ -50,7 +50,7 @@ public final class KillSwitch {
     }
 
     public Config config() throws ConfigException {
-        return ConfigLoader.load(configFile);
+        return new ConfigCache(store.dir().resolve("config-cache.json")).load(configFile);
     }
 
     /** Installs or refreshes the whole table; optionally writes the boot-time baseline file. */

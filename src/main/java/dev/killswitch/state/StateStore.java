@@ -1,9 +1,5 @@
 package dev.killswitch.state;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
@@ -20,7 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -30,7 +26,6 @@ import java.util.TreeMap;
  * atomically, and a lock file that serialises every read-change-apply of concurrent hooks.
  */
 public final class StateStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Path dir;
 
     public StateStore(Path dir) {
@@ -59,51 +54,55 @@ public final class StateStore {
     }
 
     public RuntimeState load() throws IOException {
-        JsonNode root;
+        Path file = dir.resolve("state.json");
+        Map<String, Object> root;
         try {
-            root = JSON.readTree(Files.readString(dir.resolve("state.json")));
+            root = Json.object(Json.read(Files.readString(file)), file.toString());
         } catch (NoSuchFileException e) {
             return RuntimeState.EMPTY;
         }
         TreeMap<String, Grant> grants = new TreeMap<>();
         try {
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.path("grants").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                JsonNode g = e.getValue();
+            for (Map.Entry<String, Object> e : Json.object(root.get("grants"), "grants").entrySet()) {
+                Map<String, Object> g = Json.object(e.getValue(), "grant " + e.getKey());
                 List<Endpoint> endpoints = new ArrayList<>();
-                for (JsonNode n : g.path("endpoints")) {
-                    endpoints.add(new Endpoint(IpAddress.parse(n.path("address").asText()),
-                            Protocol.parse(n.path("protocol").asText()), n.path("port").asInt()));
+                for (Object o : Json.list(g.get("endpoints"), "endpoints")) {
+                    Map<String, Object> ep = Json.object(o, "endpoint");
+                    endpoints.add(new Endpoint(IpAddress.parse(String.valueOf(ep.get("address"))),
+                            Protocol.parse(String.valueOf(ep.get("protocol"))), ((Number) ep.get("port")).intValue()));
                 }
                 List<IpAddress> dns = new ArrayList<>();
-                for (JsonNode n : g.path("dns")) dns.add(IpAddress.parse(n.asText()));
-                grants.put(Validate.interfaceName(e.getKey()), new Grant(g.path("traffic").asBoolean(), endpoints, dns));
+                for (String a : Json.strings(g.get("dns"), "dns")) dns.add(IpAddress.parse(a));
+                grants.put(Validate.interfaceName(e.getKey()),
+                        new Grant(Boolean.TRUE.equals(g.get("traffic")), endpoints, dns));
             }
-        } catch (IllegalArgumentException e) {
-            throw new IOException(dir.resolve("state.json") + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
         }
-        Boolean lan = root.path("allow_lan").isBoolean() ? root.get("allow_lan").booleanValue() : null;
-        Instant paused = root.path("paused_until_ms").isIntegralNumber()
-                ? Instant.ofEpochMilli(root.get("paused_until_ms").longValue()) : null;
+        Boolean lan = root.get("allow_lan") instanceof Boolean b ? b : null;
+        Instant paused = root.get("paused_until_ms") instanceof Long ms ? Instant.ofEpochMilli(ms) : null;
         return new RuntimeState(grants, lan, paused);
     }
 
     public void save(RuntimeState state) throws IOException {
         ensureDir();
-        ObjectNode root = JSON.createObjectNode();
-        ObjectNode grants = root.putObject("grants");
+        Map<String, Object> grants = new LinkedHashMap<>();
         state.grants().forEach((iface, g) -> {
-            ObjectNode n = grants.putObject(iface);
+            Map<String, Object> n = new LinkedHashMap<>();
             n.put("traffic", g.carriesTraffic());
-            ArrayNode endpoints = n.putArray("endpoints");
+            List<Object> endpoints = new ArrayList<>();
             for (Endpoint e : g.endpoints()) {
-                endpoints.addObject().put("address", e.address().text()).put("protocol", e.protocol().nftName()).put("port", e.port());
+                endpoints.add(Map.of("address", e.address().text(), "protocol", e.protocol().nftName(), "port", (long) e.port()));
             }
-            g.dns().forEach(a -> n.withArray("dns").add(a.text()));
+            n.put("endpoints", endpoints);
+            n.put("dns", g.dns().stream().map(IpAddress::text).toList());
+            grants.put(iface, n);
         });
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("grants", grants);
         if (state.lanOverride() != null) root.put("allow_lan", state.lanOverride());
         if (state.pausedUntil() != null) root.put("paused_until_ms", state.pausedUntil().toEpochMilli());
-        writeAtomically(dir.resolve("state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        writeAtomically(dir.resolve("state.json"), Json.write(root));
     }
 
     public void clear() throws IOException {

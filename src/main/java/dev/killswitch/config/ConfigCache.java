@@ -1,0 +1,106 @@
+package dev.killswitch.config;
+
+import dev.killswitch.state.Json;
+import dev.killswitch.state.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The last valid config, kept as JSON next to the run-time state and keyed by the SHA-256 of the
+ * file's bytes. Parsing TOML needs Jackson databind, whose first use costs a cold JVM about 80 ms;
+ * hooks run on every tunnel change, so they read this instead while the file is unchanged. An
+ * invalid config is never cached, and every cached value is validated again when read.
+ */
+public final class ConfigCache {
+    private final Path cacheFile;
+
+    public ConfigCache(Path cacheFile) {
+        this.cacheFile = cacheFile;
+    }
+
+    /** Like {@link ConfigLoader#load}, through the cache. */
+    public Config load(Path file) throws ConfigException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Config.safeDefault();
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, null, "cannot read the file: " + e.getMessage());
+        }
+        String digest = sha256(bytes);
+        Config cached = read(file, digest);
+        if (cached != null) return cached;
+        Config config = ConfigLoader.parse(file, new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        write(config, digest);
+        return config;
+    }
+
+    private Config read(Path file, String digest) {
+        try {
+            Map<String, Object> root = Json.object(Json.read(Files.readString(cacheFile)), cacheFile.toString());
+            if (!file.toAbsolutePath().toString().equals(root.get("source")) || !digest.equals(root.get("sha256"))) return null;
+            List<Endpoint> endpoints = new ArrayList<>();
+            for (Object o : Json.list(root.get("endpoints"), "endpoints")) {
+                Map<String, Object> e = Json.object(o, "endpoint");
+                endpoints.add(new Endpoint(IpAddress.parse((String) e.get("address")),
+                        Protocol.parse((String) e.get("protocol")), ((Number) e.get("port")).intValue()));
+            }
+            List<String> tunnels = Json.strings(root.get("tunnels"), "tunnels");
+            for (String t : tunnels) {
+                if (Validate.interfacePatternProblem(t) != null) return null;
+            }
+            List<Network> lan = new ArrayList<>();
+            for (String n : Json.strings(root.get("lan_networks"), "lan_networks")) lan.add(Network.parse(n));
+            List<IpAddress> dns = new ArrayList<>();
+            for (String a : Json.strings(root.get("dns"), "dns")) dns.add(IpAddress.parse(a));
+            List<Integer> inbound = new ArrayList<>();
+            for (Object p : Json.list(root.get("inbound_tcp"), "inbound_tcp")) {
+                int port = ((Number) p).intValue();
+                if (port < 1 || port > 65535) return null;
+                inbound.add(port);
+            }
+            return new Config(file, tunnels, endpoints, Boolean.TRUE.equals(root.get("lan_allow")), lan, dns, inbound);
+        } catch (IOException | RuntimeException e) {
+            return null; // no cache, or one that does not read: parse the file
+        }
+    }
+
+    private void write(Config c, String digest) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("source", c.source().toAbsolutePath().toString());
+        root.put("sha256", digest);
+        root.put("tunnels", c.tunnelInterfaces());
+        List<Object> endpoints = new ArrayList<>();
+        for (Endpoint e : c.endpoints()) {
+            endpoints.add(Map.of("address", e.address().text(), "protocol", e.protocol().nftName(), "port", (long) e.port()));
+        }
+        root.put("endpoints", endpoints);
+        root.put("lan_allow", c.lanAllow());
+        root.put("lan_networks", c.lanNetworks().stream().map(Network::toString).toList());
+        root.put("dns", c.dnsServers().stream().map(IpAddress::text).toList());
+        root.put("inbound_tcp", c.inboundTcpPorts().stream().map(Integer::longValue).toList());
+        try {
+            StateStore.writeAtomically(cacheFile, Json.write(root));
+        } catch (IOException e) {
+            // a cache that cannot be written only costs the next hook the parse
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
