@@ -1,0 +1,45 @@
+package dev.killswitch.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigCacheTest {
+
+    @Test
+    void servesTheSameConfigAsTheParserAndFollowsEdits(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), ConfigLoaderTest.EXAMPLE);
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        Config parsed = ConfigLoader.load(file);
+        assertEquals(parsed, cache.load(file));
+        assertTrue(Files.exists(dir.resolve("cache.json")));
+        assertEquals(parsed, cache.load(file), "read back from the cache");
+
+        Files.writeString(file, "[tunnel]\ninterfaces = [\"wg7\"]\n");
+        assertEquals(java.util.List.of("wg7"), cache.load(file).tunnelInterfaces());
+    }
+
+    @Test
+    void anInvalidConfigIsNeverServedFromAnOldCache(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), ConfigLoaderTest.EXAMPLE);
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        cache.load(file);
+        Files.writeString(file, "[tunnel]\ninterfaces = [\"bad name\"]\n");
+        assertThrows(ConfigException.class, () -> cache.load(file));
+    }
+
+    @Test
+    void aTamperedCacheIsIgnored(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), ConfigLoaderTest.EXAMPLE);
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        cache.load(file);
+        Path c = dir.resolve("cache.json");
+        Files.writeString(c, Files.readString(c).replace("\"wg0\"", "\"wg0;reboot\""));
+        assertEquals(ConfigLoader.load(file), cache.load(file));
+    }
+}

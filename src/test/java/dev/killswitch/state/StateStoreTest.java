@@ -1,0 +1,50 @@
+package dev.killswitch.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Protocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StateStoreTest {
+
+    @Test
+    void roundTripsEveryField(@TempDir Path dir) throws Exception {
+        StateStore store = new StateStore(dir.resolve("state"));
+        assertEquals(RuntimeState.EMPTY, store.load());
+        RuntimeState state = RuntimeState.EMPTY
+                .withGrant("wg0", g -> g.withTraffic(true)
+                        .withEndpoints(List.of(new Endpoint(IpAddress.parse("2001:db8::10"), Protocol.UDP, 51820)))
+                        .withDns(List.of(IpAddress.parse("10.64.0.1"))))
+                .withGrant("tun1", g -> g.withEndpoints(List.of(new Endpoint(IpAddress.parse("203.0.113.9"), Protocol.TCP, 443))))
+                .withLan(false)
+                .withPause(Instant.ofEpochMilli(1_800_000_000_123L));
+        store.save(state);
+        assertEquals(state, store.load());
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
+                "the state directory is root's alone");
+    }
+
+    @Test
+    void aTamperedStateFileIsAnErrorNotObeyed(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("state.json"), "{\"grants\": {\"wg0; flush ruleset\": {\"traffic\": true}}}");
+        IOException e = assertThrows(IOException.class, () -> new StateStore(dir).load());
+        assertTrue(e.getMessage().contains("state.json"), e.getMessage());
+    }
+
+    @Test
+    void jsonKeepsShapes() throws Exception {
+        Object v = Json.read(Json.write(java.util.Map.of("a", List.of(1L, "x", true))));
+        assertEquals(java.util.Map.of("a", List.of(1L, "x", true)), v);
+    }
+}
