@@ -148,7 +148,11 @@ public final class KillSwitch {
     /** What the kernel holds compared with what the config and state render; empty when equal. */
     public List<String> verify() throws ConfigException, NftException, IOException {
         Policy policy = PolicyBuilder.build(config(), store.load(), clock.instant());
-        return TableComparison.differences(nft.canonical(NftScript.full(policy)), nft.readTable());
+        return differences(policy, nft.readTable());
+    }
+
+    private List<String> differences(Policy expected, Nft.Listing kernel) throws NftException {
+        return TableComparison.differences(nft.canonical(NftScript.full(expected)), kernel);
     }
 
     public Status status() throws ConfigException, NftException, IOException {
@@ -156,7 +160,7 @@ public final class KillSwitch {
         RuntimeState state = store.load();
         Policy policy = PolicyBuilder.build(config, state, clock.instant());
         Nft.Listing kernel = nft.readTable();
-        List<String> differences = TableComparison.differences(nft.canonical(NftScript.full(policy)), kernel);
+        List<String> differences = differences(policy, kernel);
         Map<String, Status.Counter> counters = new LinkedHashMap<>();
         if (kernel != null) {
             for (JsonNode item : kernel.json().path("nftables")) {
