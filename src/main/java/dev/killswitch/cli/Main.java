@@ -31,6 +31,9 @@ import picocli.CommandLine.ScopeType;
             "",
             "Hooks (lean path, see 'killswitch hook --help'):",
             "  killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE]",
+            "",
+            "Measure it against other kill switches, with real packets in throwaway namespaces:",
+            "  killswitch bench-leaks --help",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -42,7 +45,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
             Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
-            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class,
+            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class, BenchLeaksCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
@@ -92,7 +95,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(110);
+        CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(110).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (e instanceof ConfigException || e instanceof IllegalArgumentException) {

@@ -47,6 +47,15 @@ public final class HookMain {
     public static int run(String... args) {
         try {
             return dispatch(args);
+        } catch (Refused r) {
+            System.err.println("killswitch hook: " + r.getCause().getMessage());
+            for (Throwable t : r.getCause().getSuppressed()) {
+                System.err.println("killswitch hook: could not make sure the block is loaded either: " + t.getMessage());
+            }
+            System.err.println(r.installedBaseline
+                    ? "killswitch hook: no block was loaded: installed the baseline (fail closed); nothing else was changed."
+                    : "killswitch hook: nothing was changed; the block stays as it was.");
+            return 2;
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("killswitch hook: " + e.getMessage());
             System.err.println("killswitch hook: nothing was changed; the block stays as it was.");
@@ -69,15 +78,46 @@ public final class HookMain {
         String event = args[1];
         String iface = Validate.interfaceName(args[2]);
         KillSwitch ks = killSwitch();
-        KillSwitch.Change change = switch (event) {
-            case "pre-up" -> ks.allowEndpoints(iface, wgConfig(args, event).endpoints());
-            case "post-up" -> ks.allowTunnel(iface, dns(args));
-            case "pre-down", "post-down" -> ks.down(iface);
-            default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
-                    + "'; expected pre-up, post-up, pre-down or post-down");
-        };
+        KillSwitch.Change change;
+        try {
+            change = switch (event) {
+                case "pre-up" -> ks.allowEndpoints(iface, wgConfig(args, event).endpoints());
+                case "post-up" -> ks.allowTunnel(iface, dns(args));
+                case "pre-down", "post-down" -> ks.down(iface);
+                default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
+                        + "'; expected pre-up, post-up, pre-down or post-down");
+            };
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw new Refused(e, failClosed(ks, e));
+        }
         if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
         return 0;
+    }
+
+    /**
+     * A refused hook (a host name in Endpoint, an unreadable wg-quick config) still leaves the block in
+     * place: with none loaded, it installs the baseline before failing. wg-quick then rolls the tunnel
+     * back, and nothing gets out meanwhile. A broken killswitch config cannot be rendered; then the
+     * original error is reported alone.
+     */
+    private static boolean failClosed(KillSwitch ks, Exception cause) {
+        try {
+            return ks.ensureBaseline();
+        } catch (ConfigException | NftException | IOException | RuntimeException e) {
+            cause.addSuppressed(e);
+            return false;
+        }
+    }
+
+    /** A hook refused on bad input, after {@link #failClosed}. */
+    private static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final boolean installedBaseline;
+
+        Refused(Exception cause, boolean installedBaseline) {
+            super(cause.getMessage(), cause);
+            this.installedBaseline = installedBaseline;
+        }
     }
 
     private static WgQuickConfig wgConfig(String[] args, String event) throws ConfigException, IOException {

@@ -131,7 +131,8 @@ public final class Proc implements AutoCloseable {
         }
     }
 
-    static void sleep(long millis) {
+    /** Thread.sleep that turns an interrupt into an unchecked exception (keeping the interrupt flag). */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -118,6 +118,21 @@ public final class KillSwitch {
         return change("resumed: the block is back", s -> s.withPause(null));
     }
 
+    /**
+     * Installs the table from the config and the current state when none is loaded, and changes nothing
+     * otherwise; true when it installed. For a hook that refuses its own change: it still fails closed.
+     */
+    public boolean ensureBaseline() throws ConfigException, NftException, IOException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            if (nft.tableExists()) return false;
+            nft.apply(NftScript.full(PolicyBuilder.build(config, store.load(), clock.instant())));
+            LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
+                    config.describeSource(), actor);
+            return true;
+        }
+    }
+
     /** What a run-time change did: the element change, or a full install when the table was missing. */
     public record Change(boolean installedBaseline) {}
 
