@@ -97,13 +97,13 @@ public final class HookMain {
     /**
      * A refused hook (a host name in Endpoint, an unreadable wg-quick config) still leaves the block in
      * place: with none loaded, it installs the baseline before failing. wg-quick then rolls the tunnel
-     * back, and nothing gets out meanwhile. A broken killswitch config cannot be rendered; then the
-     * original error is reported alone.
+     * back, and nothing gets out meanwhile. With a broken killswitch config, that block is the safe
+     * default (everything but loopback, DHCP and neighbour discovery).
      */
     private static boolean failClosed(KillSwitch ks, Exception cause) {
         try {
             return ks.ensureBaseline();
-        } catch (ConfigException | NftException | IOException | RuntimeException e) {
+        } catch (NftException | IOException | RuntimeException e) {
             cause.addSuppressed(e);
             return false;
         }

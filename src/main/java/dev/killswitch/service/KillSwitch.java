@@ -122,11 +122,20 @@ public final class KillSwitch {
      * Installs the table from the config and the current state when none is loaded, and changes nothing
      * otherwise; true when it installed. For a hook that refuses its own change: it still fails closed.
      */
-    public boolean ensureBaseline() throws ConfigException, NftException, IOException {
-        Config config = config();
+    public boolean ensureBaseline() throws NftException, IOException {
+        Config config;
+        String problem = null;
+        try {
+            config = config();
+        } catch (ConfigException e) {
+            // Fail closed even then: block everything but loopback, DHCP and neighbour discovery.
+            config = Config.safeDefault();
+            problem = e.getMessage();
+        }
         try (StateStore.Lock lock = store.lock()) {
             if (nft.tableExists()) return false;
             nft.apply(NftScript.full(PolicyBuilder.build(config, store.load(), clock.instant())));
+            if (problem != null) LOG.error("{}; installed the safe default block instead", problem);
             LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
                     config.describeSource(), actor);
             return true;

@@ -143,6 +143,20 @@ class WgQuickHooksLabTest {
     }
 
     @Test
+    void brokenKillswitchConfigStillLeavesABlock() {
+        try (GuardedTunnel t = new GuardedTunnel(Guard.KILLSWITCH_HOOKS_ONLY, launcher)) {
+            t.writeKillswitchConfig("[tunnel]\ninterfaces = [\"bad name\"]\n");
+            Sh.Result up = t.up(WgClientConfig.fullTunnel());
+            assertFalse(up.ok(), up.describe());
+            assertTrue(up.stderr().contains("tunnel.interfaces[0]"), "the error names the key: " + up.stderr());
+            assertTrue(up.stderr().contains("installed the safe default block"), up.stderr());
+            assertTrue(t.listKillswitchTable().ok(), "a block is loaded");
+            assertEquals(Probe.Outcome.EPERM, t.lab().udpSend(PUBLIC_V4, PORT).outcome());
+            assertEquals(0, t.plaintext());
+        }
+    }
+
+    @Test
     void splitTunnelCarriesItsDestinationAndEverythingElseIsBlocked() {
         try (GuardedTunnel t = new GuardedTunnel(Guard.KILLSWITCH, launcher)) {
             WireGuardLab wg = t.wg();
