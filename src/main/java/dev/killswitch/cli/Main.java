@@ -45,7 +45,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
             Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
-            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class, BenchLeaksCommand.class,
+            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class, BenchLeaksCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
