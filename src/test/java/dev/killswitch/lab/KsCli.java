@@ -1,6 +1,7 @@
 package dev.killswitch.lab;
 
 import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.dns.DnsGuard;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.service.KillSwitch;
@@ -49,11 +50,15 @@ final class KsCli {
         return r;
     }
 
-    /** The same operations as the command, in this JVM, with every nft call made inside the namespace. */
+    /**
+     * The same operations as the command, in this JVM, with every nft call made inside the namespace.
+     * DNS is not managed here: this JVM sees the host's /etc/resolv.conf, which no test may touch.
+     */
     KillSwitch inProcess() {
         ProcessRunner real = new ProcessRunner();
         CommandRunner inNs = (argv, stdin) -> real.run(Sh.inNs(ns, argv), stdin);
-        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test");
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test",
+                DnsGuard.disabled());
     }
 
     static String javaBin() {
