@@ -221,6 +221,52 @@ class DnsLabTest {
     }
 
     @Test
+    void wgQuickWithDnsAndTheFourHooks() throws Exception {
+        LabSupport.assumeWireGuardLab();
+        long start = System.nanoTime();
+        ks = new KsCli(lab.clientNs());
+        Path resolv = lab.resolvConf();
+        Files.write(resolv, ORIGINAL); // before the resolvconf stand-in takes it as its base
+        try (WireGuardLab wg = new WireGuardLab(lab)) {
+            responder(WireGuardLab.SERVER_TUN_V4);
+            wg.countThroughTunnelAtIsp("dns_wg", "udp dport 53");
+            ks.writeConfig("[dns]\nmode = \"resolv-conf\"\n");
+            ks.check("enable");
+            String hook = ks.hookCommandLine();
+            wg.writeClientConfig(WgClientConfig.fullTunnel().withDns(WireGuardLab.SERVER_TUN_V4).withInterfaceLines(
+                    "PreUp = " + hook + " pre-up %i \"$CONFIG_FILE\"",
+                    "PostUp = " + hook + " post-up %i \"$CONFIG_FILE\"",
+                    "PreDown = " + hook + " pre-down %i",
+                    "PostDown = " + hook + " post-down %i"));
+
+            try (Proc looking = track(lab.startInClient(JavaTool.argv(DnsLookup.class, NAME, "30000", "200")))) {
+                assertTrue(looking.awaitOutput(DnsLookup.STARTED, Duration.ofSeconds(20)), looking.describe());
+                long upAt = System.currentTimeMillis();
+                Sh.Result up = wg.wgQuickUp();
+                long upMs = System.currentTimeMillis() - upAt;
+                assertTrue(up.ok(), up.describe());
+                JsonNode first = lookupResult(looking);
+                assertTrue(first.path("answered").asBoolean(), first.toString());
+                assertEquals(WireGuardLab.SERVER_TUN_V4, first.path("server").asText());
+                long toAnswer = first.path("answered_at_ms").asLong() - upAt;
+                assertTrue(read(resolv).endsWith("nameserver " + WireGuardLab.SERVER_TUN_V4 + "\n"), read(resolv));
+                assertTrue(read(resolv).startsWith("# Written by killswitch"), read(resolv));
+                assertTrue(lab.packets("dns_wg") >= 1, "the query went through the WireGuard tunnel");
+                assertEquals(0, lab.packets("dns_phys"));
+
+                Sh.Result down = wg.wgQuickDown();
+                assertTrue(down.ok(), down.describe());
+                assertArrayEquals(ORIGINAL, Files.readAllBytes(resolv), "after wg-quick down (its resolvconf -d included)");
+                assertEquals(0, lab.packets("dns_phys"), "DNS packets on the physical link at any point");
+                System.out.printf("[dns-lab] wg-quick: up took %d ms (the PreUp and PostUp JVMs included); first lookup answered through "
+                        + "the WireGuard tunnel %d ms after wg-quick up started; DNS packets on the physical link: %d; "
+                        + "through the tunnel: %d; test took %d ms%n", upMs, toAnswer, lab.packets("dns_phys"),
+                        lab.packets("dns_wg"), (System.nanoTime() - start) / 1_000_000);
+            }
+        }
+    }
+
+    @Test
     void aHostileResolverValueIsRejectedAndNothingChanges() throws Exception {
         ks = new KsCli(lab.clientNs());
         Path resolv = lab.resolvConf();

@@ -65,6 +65,12 @@ final class KsCli {
         return Sh.run(wrap.apply(argv), null, Duration.ofSeconds(60));
     }
 
+    /** The command line a wg-quick hook line starts with, e.g. {@code PostUp = <this> post-up %i "$CONFIG_FILE"}. */
+    String hookCommandLine() {
+        return String.join(" ", "env", "KILLSWITCH_CONFIG=" + config, "KILLSWITCH_STATE_DIR=" + stateDir, javaBin(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.killswitch.cli.Main", "hook", "wg-quick");
+    }
+
     /** {@code killswitch ARGS...} in the background (e.g. dns-watch); the caller stops it. */
     Proc start(String... args) {
         List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
