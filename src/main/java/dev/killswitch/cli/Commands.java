@@ -67,7 +67,10 @@ final class Commands {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.")
+            description = {"Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.",
+                    "Also what manages name resolution here (systemd-resolved, resolvconf, NetworkManager, a plain",
+                    "/etc/resolv.conf), how killswitch points it at the tunnels' resolvers ([dns] mode), what it set",
+                    "for each tunnel, and whether it keeps the original resolv.conf to put back."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 

@@ -46,10 +46,21 @@ public final class ResolvedBackend implements ResolverBackend {
         DnsState state = store.load();
         // recorded first: a crash between the calls still leaves a link to revert
         store.save(state.with(iface, new DnsState.Applied(servers, i), NAME));
-        links.setLinkDns(i, servers);
-        links.setLinkDomains(i, List.of("."), true);
-        links.setLinkDefaultRoute(i, true);
-        if (overTls != DnsOverTls.DEFAULT) links.setLinkDnsOverTls(i, overTls.configName());
+        try {
+            links.setLinkDns(i, servers);
+            links.setLinkDomains(i, List.of("."), true);
+            links.setLinkDefaultRoute(i, true);
+            if (overTls != DnsOverTls.DEFAULT) links.setLinkDnsOverTls(i, overTls.configName());
+        } catch (DnsException e) {
+            // half set is worse than unset: undo it, and forget it so that the next command tries again
+            try {
+                links.revertLink(i);
+            } catch (DnsException ignored) {
+                // resolved refused the settings; it may refuse this too, and then has nothing of ours
+            }
+            store.save(store.load().without(iface));
+            throw e;
+        }
         LOG.info("systemd-resolved: link {} (index {}) resolves every name (~.) through {}{}", iface, i, servers,
                 overTls == DnsOverTls.DEFAULT ? "" : ", DNS-over-TLS " + overTls.configName());
     }

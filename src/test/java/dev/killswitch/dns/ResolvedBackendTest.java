@@ -22,6 +22,7 @@ class ResolvedBackendTest {
     static final class FakeLinks implements ResolvedLinks {
         final List<String> calls = new ArrayList<>();
         boolean closed;
+        String refuse;
 
         @Override
         public void setLinkDns(int ifindex, List<IpAddress> servers) {
@@ -29,7 +30,8 @@ class ResolvedBackendTest {
         }
 
         @Override
-        public void setLinkDomains(int ifindex, List<String> domains, boolean routingOnly) {
+        public void setLinkDomains(int ifindex, List<String> domains, boolean routingOnly) throws DnsException {
+            if ("SetLinkDomains".equals(refuse)) throw new DnsException("systemd-resolved refused SetLinkDomains: Access denied");
             calls.add("SetLinkDomains " + ifindex + " " + (routingOnly ? "~" : "") + domains);
         }
 
@@ -90,6 +92,15 @@ class ResolvedBackendTest {
         assertEquals(List.of(), links.calls, "RevertLink of index 7 could hit an unrelated new link");
         backend(DnsOverTls.DEFAULT).revert("wg0");
         assertEquals(List.of(), links.calls);
+    }
+
+    @Test
+    void aRefusedCallUndoesTheRestAndIsNotRecorded() throws Exception {
+        links.refuse = "SetLinkDomains";
+        DnsException e = assertThrows(DnsException.class, () -> backend(DnsOverTls.DEFAULT).apply("wg0", TUN));
+        assertTrue(e.getMessage().contains("Access denied"), e.getMessage());
+        assertEquals(List.of("SetLinkDNS 7 [10.99.0.1, fd99::1]", "RevertLink 7"), links.calls);
+        assertEquals(DnsState.EMPTY, new DnsStateStore(tmp).load(), "the next command tries again");
     }
 
     @Test

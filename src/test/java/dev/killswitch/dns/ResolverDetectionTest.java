@@ -1,6 +1,7 @@
 package dev.killswitch.dns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,9 @@ class ResolverDetectionTest {
     void plainOtherAndAbsent() {
         assertEquals(ResolverSetup.Kind.PLAIN_FILE, kind(null, "nameserver 198.51.100.1\n", false));
         assertEquals(ResolverSetup.Kind.OTHER_SYMLINK, kind("/var/lib/something/resolv.conf", "", null));
+        assertTrue(ResolverDetection.detect(new ResolvConfFacts(P, true, null,
+                "# Written by killswitch while wg0 is up: only the tunnel's resolvers.\nnameserver 10.0.0.1\n", false), false)
+                .reason().startsWith("killswitch wrote it"));
         assertEquals(ResolverSetup.Kind.ABSENT,
                 ResolverDetection.detect(new ResolvConfFacts(P, false, null, "", false), false).kind());
         assertEquals("resolv-conf", ResolverDetection.detect(new ResolvConfFacts(P, false, null, "", false), false).autoBackend());
