@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.Validate;
+import dev.killswitch.dns.DnsStatus;
+import dev.killswitch.dns.ResolvConfFacts;
 import dev.killswitch.nft.NftScript;
 import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.service.KillSwitch;
@@ -40,8 +42,9 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            main.killSwitch().enable(persist);
+            String dnsProblem = main.killSwitch().enable(persist);
             System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
+            if (dnsProblem != null) System.err.println("killswitch: WARNING: DNS: " + dnsProblem);
             if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);
             return Main.OK;
         }
@@ -49,8 +52,9 @@ final class Commands {
 
     @Command(name = "disable", mixinStandardHelpOptions = true,
             description = {"Remove everything killswitch put in the kernel. Traffic flows unguarded afterwards.",
-                    "It does not ask; it is logged. The boot file (if any) stays: delete it or disable",
-                    "killswitch-boot.service to stop the block at boot too."})
+                    "It does not ask; it is logged. DNS goes back first: the original /etc/resolv.conf byte for",
+                    "byte, or systemd-resolved's tunnel links reverted. The boot file (if any) stays: delete it or",
+                    "disable killswitch-boot.service to stop the block at boot too."})
     static final class Disable implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -63,7 +67,10 @@ final class Commands {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.")
+            description = {"Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.",
+                    "Also what manages name resolution here (systemd-resolved, resolvconf, NetworkManager, a plain",
+                    "/etc/resolv.conf), how killswitch points it at the tunnels' resolvers ([dns] mode), what it set",
+                    "for each tunnel, and whether it keeps the original resolv.conf to put back."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -206,9 +213,49 @@ final class Commands {
         }
     }
 
+    @Command(name = "dns-watch", mixinStandardHelpOptions = true,
+            description = {"Keep the tunnels' resolvers in /etc/resolv.conf while tunnels with DNS are up.",
+                    "Runs until stopped (SIGTERM, Ctrl-C). When it starts it finishes or undoes what a crashed",
+                    "killswitch process left half done (the state directory says which). Then, whenever another",
+                    "program (a DHCP client, resolvconf, NetworkManager) rewrites /etc/resolv.conf while a tunnel",
+                    "with DNS is up, it writes the tunnel's resolvers back and logs it. It watches the file's",
+                    "folder with inotify (and, for a bind mount, the source's folder), and checks every",
+                    "--interval as well. Stopping it changes nothing. Only the resolv-conf mode needs it; in",
+                    "the resolved mode it only does the start-up recovery.",
+                    "",
+                    "Run it as a service next to the tunnels, e.g. hooks/killswitch-dns-watch.service."})
+    static final class DnsWatch_ implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s",
+                description = "Check this often even without a file event (default ${DEFAULT-VALUE}).")
+        String interval;
+
+        @Override
+        public Integer call() throws Exception {
+            Duration every = Durations.parse(interval);
+            KillSwitch ks = main.killSwitch();
+            for (String line : ks.reconcileDns()) System.err.println("killswitch dns-watch: recovered: " + line);
+            dev.killswitch.dns.DnsWatch watch = new dev.killswitch.dns.DnsWatch(ks.dnsGuard().resolvConf(), every,
+                    ks::enforceDns, System.err::println);
+            Thread main = Thread.currentThread();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                watch.stop();
+                main.interrupt();
+            }, "dns-watch-stop"));
+            watch.run(() -> {
+                System.out.println("killswitch dns-watch: watching " + ks.dnsGuard().resolvConf() + " in "
+                        + watch.folders() + ", pid " + ProcessHandle.current().pid());
+                System.out.flush();
+            });
+            return Main.OK;
+        }
+    }
+
     private static void report(KillSwitch.Change change, String what) {
         if (change.installedBaseline()) System.out.println("killswitch: no block was loaded; installed the baseline first");
         System.out.println("killswitch: " + what);
+        if (change.dnsProblem() != null) System.err.println("killswitch: WARNING: DNS: " + change.dnsProblem());
     }
 
     /** Text and JSON forms of {@link Status}. */
@@ -236,7 +283,32 @@ final class Commands {
             s.counters().forEach((k, v) -> counters.putObject(k).put("packets", v.packets()).put("bytes", v.bytes()));
             root.put("matches_config", s.matchesConfig());
             s.differences().forEach(root.putArray("differences")::add);
+            dnsJson(root.putObject("resolver"), s.dns());
             return MAPPER.writeValueAsString(root) + "\n";
+        }
+
+        private static void dnsJson(ObjectNode r, DnsStatus d) {
+            r.put("mode", d.mode().configName());
+            r.put("detected", d.setup().kind().text());
+            r.put("reason", d.setup().reason());
+            r.put("backend", d.backend());
+            ResolvConfFacts f = d.setup().resolvConf();
+            ObjectNode rc = r.putObject("resolv_conf");
+            rc.put("path", f.path().toString());
+            rc.put("kind", f.symlink() ? "symlink" : f.exists() ? "file" : "absent");
+            if (f.symlink()) rc.put("target", f.linkTarget());
+            rc.put("bind_mount", f.bindMount());
+            ObjectNode applied = r.putObject("applied");
+            d.applied().forEach((iface, servers) -> servers.forEach(a -> applied.withArray(iface).add(a.text())));
+            if (d.original() != null) {
+                ObjectNode o = r.putObject("original_kept");
+                o.put("kind", d.original().kind().text());
+                o.put("bytes", d.original().content().length);
+                if (d.original().linkTarget() != null) o.put("target", d.original().linkTarget());
+            } else {
+                r.putNull("original_kept");
+            }
+            if (d.problem() != null) r.put("problem", d.problem());
         }
 
         static String text(Status s) {
@@ -257,10 +329,23 @@ final class Commands {
                         .toList();
                 b.append(String.join(", ", parts)).append('\n');
             }
+            DnsStatus d = s.dns();
+            b.append("  resolver:   ").append(d.setup().kind().text()).append(" (").append(d.setup().reason()).append(")\n");
+            b.append("              ").append(d.setup().resolvConf().describe()).append('\n');
+            b.append("  DNS mode:   ").append(d.mode().configName());
+            if (!d.backend().equals("off")) b.append(": killswitch points ").append(d.backend().equals("resolved")
+                    ? "systemd-resolved's tunnel links" : "/etc/resolv.conf").append(" at the tunnels' resolvers");
+            else b.append(": killswitch leaves the resolver configuration alone");
+            b.append('\n');
+            b.append("  DNS set:    ").append(d.applied().isEmpty() ? "nothing (no tunnel with resolvers is up)"
+                    : d.applied().toString()).append('\n');
+            if (d.original() != null) b.append("  DNS kept:   the original resolv.conf (").append(d.original().describe())
+                    .append("), put back when the last tunnel goes down\n");
+            if (d.problem() != null) b.append("  DNS state:  PROBLEM: ").append(d.problem()).append('\n');
             if (s.matchesConfig()) b.append("  kernel:     matches the config\n");
             else {
                 b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");
-                s.differences().forEach(d -> b.append("    - ").append(d).append('\n'));
+                s.differences().forEach(diff -> b.append("    - ").append(diff).append('\n'));
             }
             return b.toString();
         }

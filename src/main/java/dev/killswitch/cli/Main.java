@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
             "  killswitch up wg0             let traffic through wg0 (what the wg-quick hooks run)",
             "  killswitch status             what is blocked, what is allowed, what was dropped",
             "  killswitch pause --for 5m     open the block for 5 minutes; the kernel re-locks",
+            "  killswitch dns-watch          keep the tunnel's resolvers in /etc/resolv.conf (a service)",
             "",
             "Hooks (lean path, see 'killswitch hook --help'):",
             "  killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE]",
@@ -45,7 +46,8 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
             Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
-            Commands.Pause.class, Commands.Resume.class, LeakTestCommand.class, BenchLeaksCommand.class, DemoCommand.class,
+            Commands.Pause.class, Commands.Resume.class, Commands.DnsWatch_.class, LeakTestCommand.class,
+            BenchLeaksCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
@@ -103,7 +105,7 @@ public final class Main implements Callable<Integer> {
                 err.println("killswitch: nothing was changed.");
                 return BAD_INPUT;
             }
-            if (e instanceof NftException || e instanceof java.io.IOException) {
+            if (e instanceof NftException || e instanceof java.io.IOException || e instanceof dev.killswitch.dns.DnsException) {
                 err.println("killswitch: " + e.getMessage());
                 return SYSTEM_ERROR;
             }

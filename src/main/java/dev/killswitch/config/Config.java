@@ -15,6 +15,8 @@ public record Config(
         boolean lanAllow,
         List<Network> lanNetworks,
         List<IpAddress> dnsServers,
+        DnsMode dnsMode,
+        DnsOverTls dnsOverTls,
         List<Integer> inboundTcpPorts) {
 
     public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
@@ -26,12 +28,15 @@ public record Config(
         endpoints = List.copyOf(endpoints);
         lanNetworks = List.copyOf(lanNetworks);
         dnsServers = List.copyOf(dnsServers);
+        java.util.Objects.requireNonNull(dnsMode, "dnsMode");
+        java.util.Objects.requireNonNull(dnsOverTls, "dnsOverTls");
         inboundTcpPorts = List.copyOf(inboundTcpPorts);
     }
 
     /** What a missing config file means: block everything but loopback, DHCP and neighbour discovery. */
     public static Config safeDefault() {
-        return new Config(null, List.of(), List.of(), false, DEFAULT_LAN_NETWORKS, List.of(), List.of());
+        return new Config(null, List.of(), List.of(), false, DEFAULT_LAN_NETWORKS, List.of(), DnsMode.AUTO,
+                DnsOverTls.DEFAULT, List.of());
     }
 
     public String describeSource() {

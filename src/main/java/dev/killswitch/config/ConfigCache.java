@@ -69,7 +69,8 @@ public final class ConfigCache {
                 if (port < 1 || port > 65535) return null;
                 inbound.add(port);
             }
-            return new Config(file, tunnels, endpoints, Boolean.TRUE.equals(root.get("lan_allow")), lan, dns, inbound);
+            return new Config(file, tunnels, endpoints, Boolean.TRUE.equals(root.get("lan_allow")), lan, dns,
+                    DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound);
         } catch (IOException | RuntimeException e) {
             return null; // no cache, or one that does not read: parse the file
         }
@@ -88,6 +89,8 @@ public final class ConfigCache {
         root.put("lan_allow", c.lanAllow());
         root.put("lan_networks", c.lanNetworks().stream().map(Network::toString).toList());
         root.put("dns", c.dnsServers().stream().map(IpAddress::text).toList());
+        root.put("dns_mode", c.dnsMode().configName());
+        root.put("dns_over_tls", c.dnsOverTls().configName());
         root.put("inbound_tcp", c.inboundTcpPorts().stream().map(Integer::longValue).toList());
         try {
             StateStore.writeAtomically(cacheFile, Json.write(root));

@@ -28,7 +28,7 @@ public final class ConfigLoader {
             "tunnel", Set.of("interfaces"),
             "endpoint", Set.of("address", "port", "protocol"),
             "lan", Set.of("allow", "networks"),
-            "dns", Set.of("servers"),
+            "dns", Set.of("servers", "mode", "over_tls"),
             "inbound", Set.of("tcp_ports"));
 
     private ConfigLoader() {}
@@ -104,11 +104,13 @@ public final class ConfigLoader {
 
             JsonNode dns = table(root, "dns");
             List<IpAddress> servers = list(dns, "dns.servers", List.of(), n -> IpAddress.parse(text(n)));
+            DnsMode mode = value(dns, "dns.mode", false, n -> DnsMode.parse(text(n)), defaults.dnsMode());
+            DnsOverTls overTls = value(dns, "dns.over_tls", false, n -> DnsOverTls.parse(text(n)), defaults.dnsOverTls());
 
             JsonNode inbound = table(root, "inbound");
             List<Integer> tcpPorts = list(inbound, "inbound.tcp_ports", List.of(), ConfigLoader::port);
 
-            return new Config(file, interfaces, endpoints, lanAllow, networks, servers, tcpPorts);
+            return new Config(file, interfaces, endpoints, lanAllow, networks, servers, mode, overTls, tcpPorts);
         }
 
         private JsonNode table(JsonNode root, String name) throws ConfigException {

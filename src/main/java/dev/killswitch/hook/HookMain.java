@@ -33,10 +33,13 @@ public final class HookMain {
               PostDown = killswitch hook wg-quick post-down %i
 
             pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel
-            post-up    IFACE may carry traffic; its DNS = servers (or the DNS... arguments) become the
-                       resolvers, reachable only through a tunnel
-            pre-down,  everything granted to IFACE is withdrawn; the block stays
-            post-down
+            post-up    IFACE may carry traffic; its DNS = servers (or the DNS... arguments; the config's
+                       dns.servers win over both) become the resolvers, reachable only through a tunnel,
+                       and the system resolver is pointed at them ([dns] mode: systemd-resolved's link,
+                       or /etc/resolv.conf with the original kept to put back)
+            pre-down,  everything granted to IFACE is withdrawn; the block stays; DNS goes back as it
+            post-down  was once no tunnel with resolvers is left
+            A DNS value that is not an IP address is refused, and nothing changes.
             With no block loaded, a hook installs the baseline first (fail closed) and says so.
             Environment: KILLSWITCH_CONFIG (default /etc/killswitch/killswitch.toml),
                          KILLSWITCH_STATE_DIR (default /run/killswitch).
@@ -91,6 +94,7 @@ public final class HookMain {
             throw new Refused(e, failClosed(ks, e));
         }
         if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
         return 0;
     }
 

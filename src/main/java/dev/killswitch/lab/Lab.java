@@ -1,5 +1,9 @@
 package dev.killswitch.lab;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -244,6 +248,7 @@ public final class Lab implements AutoCloseable {
     private void build() {
         addNamespace(clientNs);
         addNamespace(ispNs);
+        giveClientItsOwnResolvConf();
         for (String ns : List.of(clientNs, ispNs)) {
             // before any interface exists, so that every new interface inherits the defaults
             Netns.sysctl(ns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
@@ -265,6 +270,27 @@ public final class Lab implements AutoCloseable {
         // also resolves the gateway's neighbour entries, so later measurements start on a warm link
         awaitPing(ISP_V4);
         awaitPing(ISP_V6);
+    }
+
+    /**
+     * Every {@code ip netns exec} of the client then bind-mounts /etc/netns/NS/resolv.conf over
+     * /etc/resolv.conf, so that nothing run in the client (a killswitch with DNS, wg-quick's resolvconf)
+     * can reach the host's file. The ISP router is the resolver, as a DHCP lease would say.
+     * {@link Netns#delete} removes the folder.
+     */
+    private void giveClientItsOwnResolvConf() {
+        Path file = resolvConf();
+        try {
+            Files.createDirectories(file.getParent());
+            if (!Files.exists(file)) Files.writeString(file, "nameserver " + ISP_V4 + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
+        }
+    }
+
+    /** The client's resolv.conf: {@code /etc/netns/<clientNs>/resolv.conf}, /etc/resolv.conf in the client. */
+    public Path resolvConf() {
+        return Path.of("/etc/netns", clientNs, "resolv.conf");
     }
 
     private void addNamespace(String ns) {

@@ -6,6 +6,8 @@ import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.ConfigCache;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
+import dev.killswitch.dns.DnsException;
+import dev.killswitch.dns.DnsGuard;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
 import dev.killswitch.nft.NftScript;
@@ -40,39 +42,60 @@ public final class KillSwitch {
     private final Nft nft;
     private final Clock clock;
     private final String actor;
+    private final DnsGuard dns;
 
+    /** With the real DNS guard: /etc/resolv.conf or systemd-resolved, as the config's [dns] mode says. */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
+        this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()));
+    }
+
+    public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
         this.configFile = configFile;
         this.store = store;
         this.nft = nft;
         this.clock = clock;
         this.actor = actor;
+        this.dns = dns;
     }
 
     public Config config() throws ConfigException {
         return new ConfigCache(store.dir().resolve("config-cache.json")).load(configFile);
     }
 
-    /** Installs or refreshes the whole table; optionally writes the boot-time baseline file. */
-    public void enable(Path persistTo) throws ConfigException, NftException, IOException {
+    /**
+     * Installs or refreshes the whole table; optionally writes the boot-time baseline file. Then
+     * brings DNS to what the state says, which finishes or undoes a change a crashed process left.
+     * Returns a DNS problem to report, or null.
+     */
+    public String enable(Path persistTo) throws ConfigException, NftException, IOException {
         Config config = config();
         try (StateStore.Lock lock = store.lock()) {
             RuntimeState state = store.load();
             Policy policy = PolicyBuilder.build(config, state, clock.instant());
             nft.apply(NftScript.full(policy));
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
+            String dnsProblem = syncDns(config, state);
             if (persistTo != null) {
                 // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
                 Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
                 StateStore.writeAtomically(persistTo, NftScript.full(atBoot));
                 LOG.info("wrote the boot-time baseline to {}", persistTo);
             }
+            return dnsProblem;
         }
     }
 
-    /** Removes our table from the kernel: the explicit opt-out. */
+    /**
+     * Removes our table from the kernel: the explicit opt-out. DNS goes back first (resolv.conf
+     * byte for byte, systemd-resolved's links reverted), while the block still stands.
+     */
     public boolean disable() throws NftException, IOException {
         try (StateStore.Lock lock = store.lock()) {
+            try {
+                dns.restoreAll(configOrDefault());
+            } catch (DnsException e) {
+                LOG.error("could not put the DNS configuration back: {}", e.getMessage());
+            }
             boolean present = nft.tableExists();
             if (present) nft.apply(NftScript.delete());
             store.clear();
@@ -142,8 +165,51 @@ public final class KillSwitch {
         }
     }
 
-    /** What a run-time change did: the element change, or a full install when the table was missing. */
-    public record Change(boolean installedBaseline) {}
+    /**
+     * What a run-time change did: the element change, or a full install when the table was missing.
+     *
+     * @param dnsProblem why the resolver could not be pointed at (or back from) the tunnel, or null;
+     *                   the firewall change stands either way, and DNS stays limited to the tunnels' resolvers
+     */
+    public record Change(boolean installedBaseline, String dnsProblem) {}
+
+    /** Brings DNS to what the state says (crash recovery): what {@code dns-watch} does when it starts. */
+    public List<String> reconcileDns() throws ConfigException, IOException, DnsException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            return dns.sync(config, store.load());
+        }
+    }
+
+    /** Puts the tunnels' resolvers back if another program rewrote them; returns what it did, or null. */
+    public String enforceDns() throws ConfigException, IOException, DnsException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            return dns.enforce(config);
+        }
+    }
+
+    public DnsGuard dnsGuard() {
+        return dns;
+    }
+
+    private String syncDns(Config config, RuntimeState state) {
+        try {
+            for (String line : dns.sync(config, state)) LOG.info("DNS: {}", line);
+            return null;
+        } catch (DnsException | RuntimeException e) {
+            LOG.error("DNS: {}; the firewall still lets DNS reach only the tunnels' resolvers", e.getMessage());
+            return e.getMessage();
+        }
+    }
+
+    private Config configOrDefault() {
+        try {
+            return config();
+        } catch (ConfigException e) {
+            return Config.safeDefault();
+        }
+    }
 
     private Change change(String what, UnaryOperator<RuntimeState> edit) throws ConfigException, NftException, IOException {
         Config config = config();
@@ -165,7 +231,8 @@ public final class KillSwitch {
             }
             store.save(after);
             LOG.info("{} (asked by {})", what, actor);
-            return new Change(installed);
+            // after the firewall: the tunnel's resolvers are reachable before anything points at them
+            return new Change(installed, syncDns(config, after));
         }
     }
 
@@ -192,6 +259,6 @@ public final class KillSwitch {
                 if (c != null) counters.put(c.path("name").asText(), new Status.Counter(c.path("packets").asLong(), c.path("bytes").asLong()));
             }
         }
-        return new Status(kernel != null, config.describeSource(), policy, state, counters, differences);
+        return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config));
     }
 }

@@ -12,7 +12,8 @@ public record Status(
         Policy policy,
         RuntimeState state,
         Map<String, Counter> counters,
-        List<String> differences) {
+        List<String> differences,
+        dev.killswitch.dns.DnsStatus dns) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();

@@ -125,6 +125,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void dnsModeAndOverTls() throws Exception {
+        Config c = ConfigLoader.parse(FILE, "[dns]\nmode = \"resolv-conf\"\nover_tls = \"opportunistic\"\n");
+        assertEquals(DnsMode.RESOLV_CONF, c.dnsMode());
+        assertEquals(DnsOverTls.OPPORTUNISTIC, c.dnsOverTls());
+        assertEquals(DnsMode.AUTO, ConfigLoader.parse(FILE, EXAMPLE).dnsMode(), "auto is the default");
+        assertEquals(DnsOverTls.DEFAULT, ConfigLoader.parse(FILE, EXAMPLE).dnsOverTls());
+        for (String mode : List.of("auto", "resolved", "resolv-conf", "off")) {
+            assertEquals(mode, ConfigLoader.parse(FILE, "[dns]\nmode = \"" + mode + "\"\n").dnsMode().configName());
+        }
+    }
+
+    @Test
+    void unknownDnsModeNamesFileLineAndKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nservers = []\nmode = \"resolvconf\"\n"));
+        assertEquals("/etc/killswitch/killswitch.toml:3: dns.mode: must be \"auto\", \"resolved\", \"resolv-conf\" or "
+                + "\"off\", not 'resolvconf'", e.getMessage());
+        assertEquals("dns.mode", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nmode = true\n")).key());
+        assertEquals("dns.over_tls", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nover_tls = \"strict\"\n")).key());
+        assertEquals("dns.moed", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nmoed = \"off\"\n")).key());
+    }
+
+    @Test
+    void hostileResolverIsRejectedWithItsLine() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nservers = [\"10.0.0.1\", \"10.0.0.2\\nnameserver 8.8.8.8\"]\n"));
+        assertEquals("dns.servers[1]", e.key());
+        assertEquals(2, e.line());
+        assertTrue(e.problem().contains("'10.0.0.2\\u000anameserver 8.8.8.8' is not an IPv4 or IPv6 address"), e.problem());
+    }
+
+    @Test
     void duplicatesAreErrors() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse(FILE, "[tunnel]\ninterfaces = [\"wg0\", \"wg0\"]\n"));

@@ -1,6 +1,7 @@
 package dev.killswitch.lab;
 
 import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.dns.DnsGuard;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.service.KillSwitch;
@@ -12,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Runs killswitch inside a lab namespace: the real command in its own JVM (as hooks and people run
@@ -20,12 +22,19 @@ import java.util.List;
  */
 final class KsCli {
     private final String ns;
+    private final Function<List<String>, List<String>> wrap;
     private final Path dir;
     final Path config;
     final Path stateDir;
 
     KsCli(String ns) throws IOException {
+        this(ns, argv -> Sh.inNs(ns, argv));
+    }
+
+    /** Runs killswitch through {@code wrap} (e.g. nsenter into a private mount namespace) instead of ip netns exec. */
+    KsCli(String ns, Function<List<String>, List<String>> wrap) throws IOException {
         this.ns = ns;
+        this.wrap = wrap;
         this.dir = Files.createTempDirectory("ks-lab");
         this.config = dir.resolve("killswitch.toml");
         this.stateDir = dir.resolve("state");
@@ -40,7 +49,34 @@ final class KsCli {
         List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
         argv.addAll(List.of(args));
-        return Sh.run(Sh.inNs(ns, argv), null, Duration.ofSeconds(60));
+        return Sh.run(wrap.apply(argv), null, Duration.ofSeconds(60));
+    }
+
+    /**
+     * The lean hook path as wg-quick runs it: {@code killswitch hook ARGS...}, config and state from
+     * the environment; {@code extraEnv} as NAME=VALUE (e.g. KILLSWITCH_CRASH_AT=...).
+     */
+    Sh.Result hook(List<String> extraEnv, String... args) {
+        List<String> argv = new ArrayList<>(List.of("env", "KILLSWITCH_CONFIG=" + config, "KILLSWITCH_STATE_DIR=" + stateDir));
+        argv.addAll(extraEnv);
+        argv.addAll(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(),
+                "dev.killswitch.cli.Main", "hook"));
+        argv.addAll(List.of(args));
+        return Sh.run(wrap.apply(argv), null, Duration.ofSeconds(60));
+    }
+
+    /** The command line a wg-quick hook line starts with, e.g. {@code PostUp = <this> post-up %i "$CONFIG_FILE"}. */
+    String hookCommandLine() {
+        return String.join(" ", "env", "KILLSWITCH_CONFIG=" + config, "KILLSWITCH_STATE_DIR=" + stateDir, javaBin(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.killswitch.cli.Main", "hook", "wg-quick");
+    }
+
+    /** {@code killswitch ARGS...} in the background (e.g. dns-watch); the caller stops it. */
+    Proc start(String... args) {
+        List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
+        argv.addAll(List.of(args));
+        return Sh.start(wrap.apply(argv));
     }
 
     Sh.Result check(String... args) {
@@ -49,11 +85,15 @@ final class KsCli {
         return r;
     }
 
-    /** The same operations as the command, in this JVM, with every nft call made inside the namespace. */
+    /**
+     * The same operations as the command, in this JVM, with every nft call made inside the namespace.
+     * DNS is not managed here: this JVM sees the host's /etc/resolv.conf, which no test may touch.
+     */
     KillSwitch inProcess() {
         ProcessRunner real = new ProcessRunner();
         CommandRunner inNs = (argv, stdin) -> real.run(Sh.inNs(ns, argv), stdin);
-        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test");
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test",
+                DnsGuard.disabled());
     }
 
     static String javaBin() {

@@ -75,6 +75,32 @@ public final class LabSupport {
         Assumptions.abort(message);
     }
 
+    /**
+     * {@link #assumeLab()} plus what {@link ResolvedLab} needs: a dbus-daemon and busctl, nsenter and
+     * unshare, and apt-get and dpkg-deb to fetch and unpack systemd-resolved into the build folder.
+     */
+    public static void assumeResolvedLab() {
+        assumeLab();
+        List<String> problems = new ArrayList<>();
+        for (String tool : List.of("dbus-daemon", "busctl", "nsenter", "unshare", "apt-get", "dpkg-deb", "dpkg-query")) {
+            if (!onPath(tool)) {
+                problems.add("'" + tool + "' not on PATH");
+            }
+        }
+        if (!Files.exists(Path.of("/usr/share/dbus-1/system.conf"))) {
+            problems.add("no /usr/share/dbus-1/system.conf (package dbus)");
+        }
+        if (problems.isEmpty()) {
+            return;
+        }
+        String message = "systemd-resolved lab unavailable: " + String.join("; ", problems);
+        System.err.println("[lab] " + message);
+        if ("1".equals(System.getenv(REQUIRE_ENV))) {
+            fail(message + " (" + REQUIRE_ENV + "=1)");
+        }
+        Assumptions.abort(message);
+    }
+
     /** The Maven project directory: {@code KILLSWITCH_PROJECT_DIR} (set by surefire), else user.dir. */
     public static Path projectDir() {
         String env = System.getenv("KILLSWITCH_PROJECT_DIR");

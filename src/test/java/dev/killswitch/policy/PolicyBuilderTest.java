@@ -17,7 +17,8 @@ class PolicyBuilderTest {
     private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
 
     private static Config config(List<String> tunnels, boolean lan) {
-        return new Config(null, tunnels, List.of(), lan, List.of(Network.parse("192.168.0.0/16")), List.of(), List.of());
+        return new Config(null, tunnels, List.of(), lan, List.of(Network.parse("192.168.0.0/16")), List.of(),
+                dev.killswitch.config.DnsMode.AUTO, dev.killswitch.config.DnsOverTls.DEFAULT, List.of());
     }
 
     @Test
