@@ -227,8 +227,9 @@ class WgQuickHooksLabTest {
             String table = t.listKillswitchTable().orThrow().stdout();
             assertTrue(setHolds(table, "dns4", SERVER_TUN_V4) && setHolds(table, "dns4", ISP_V4), table);
             assertTrue(setHolds(table, "dns6", SERVER_TUN_V6), table);
-            assertEquals("nameserver " + SERVER_TUN_V4 + "\nnameserver " + ISP_V4 + "\nnameserver " + SERVER_TUN_V6
-                    + "\n", t.wg().clientResolvConf());
+            // the DNS guard wrote them into the namespace's resolv.conf (under its own header)
+            assertEquals(List.of("nameserver " + SERVER_TUN_V4, "nameserver " + ISP_V4, "nameserver " + SERVER_TUN_V6),
+                    t.wg().clientResolvConf().lines().filter(l -> l.startsWith("nameserver")).toList());
 
             // through the tunnel: allowed
             assertEquals(Probe.Outcome.SENT, lab.udpSend(SERVER_TUN_V4, 53).outcome());
