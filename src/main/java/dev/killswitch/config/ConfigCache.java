@@ -6,10 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +34,7 @@ public final class ConfigCache {
         } catch (IOException e) {
             throw new ConfigException(file, 0, null, "cannot read the file: " + e.getMessage());
         }
-        String digest = sha256(bytes);
+        String digest = StateStore.sha256(bytes);
         Config cached = read(file, digest);
         if (cached != null) return cached;
         Config config = ConfigLoader.parse(file, new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
@@ -96,14 +93,6 @@ public final class ConfigCache {
             StateStore.writeAtomically(cacheFile, Json.write(root));
         } catch (IOException e) {
             // a cache that cannot be written only costs the next hook the parse
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,25 +1,16 @@
 package dev.killswitch.dns;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Validate;
+import dev.killswitch.state.Json;
+import dev.killswitch.state.StateStore;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,7 +22,6 @@ import java.util.TreeMap;
  * is refused rather than restored.
  */
 public final class DnsStateStore {
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String STATE_FILE = "dns.json";
     static final String ORIGINAL_FILE = "resolv.conf.orig";
     private final Path dir;
@@ -50,38 +40,38 @@ public final class DnsStateStore {
 
     public DnsState load() throws DnsException {
         Path file = dir.resolve(STATE_FILE);
-        JsonNode root;
+        Map<String, Object> root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = Json.object(Json.read(Files.readString(file)), file.toString());
         } catch (NoSuchFileException e) {
             return DnsState.EMPTY;
         } catch (IOException e) {
             throw new DnsException("cannot read " + file + ": " + e.getMessage(), e);
         }
         try {
-            String backend = root.path("backend").isTextual() ? root.get("backend").asText() : null;
+            String backend = root.get("backend") instanceof String b ? b : null;
             TreeMap<String, DnsState.Applied> applied = new TreeMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.path("applied").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, Object> e : Json.object(root.get("applied"), "applied").entrySet()) {
+                Map<String, Object> a = Json.object(e.getValue(), "applied " + e.getKey());
                 List<IpAddress> servers = new ArrayList<>();
-                for (JsonNode n : e.getValue().path("servers")) servers.add(IpAddress.parse(n.asText()));
-                applied.put(Validate.interfaceName(e.getKey()),
-                        new DnsState.Applied(servers, e.getValue().path("ifindex").asInt(-1)));
+                for (String n : Json.strings(a.get("servers"), "servers")) servers.add(IpAddress.parse(n));
+                int ifindex = a.get("ifindex") instanceof Long l ? l.intValue() : -1;
+                applied.put(Validate.interfaceName(e.getKey()), new DnsState.Applied(servers, ifindex));
             }
             ResolvConfOriginal original = null;
-            JsonNode o = root.get("original");
-            if (o != null && o.isObject()) {
-                ResolvConfOriginal.Kind kind = ResolvConfOriginal.Kind.parse(o.path("kind").asText());
+            if (root.get("original") instanceof Map<?, ?>) {
+                Map<String, Object> o = Json.object(root.get("original"), "original");
+                ResolvConfOriginal.Kind kind = ResolvConfOriginal.Kind.parse(String.valueOf(o.get("kind")));
                 byte[] bytes = new byte[0];
                 if (kind != ResolvConfOriginal.Kind.ABSENT) {
                     bytes = Files.readAllBytes(originalFile());
-                    if (!sha256(bytes).equals(o.path("sha256").asText()))
+                    if (!StateStore.sha256(bytes).equals(o.get("sha256")))
                         throw new DnsException(originalFile() + " does not match the checksum in " + file
                                 + "; refusing to put a damaged copy back over resolv.conf");
                 }
                 original = new ResolvConfOriginal(kind, bytes,
-                        o.path("link_target").isTextual() ? o.get("link_target").asText() : null,
-                        o.path("permissions").isTextual() ? o.get("permissions").asText() : null);
+                        o.get("link_target") instanceof String t ? t : null,
+                        o.get("permissions") instanceof String p ? p : null);
             }
             return new DnsState(backend, applied, original);
         } catch (IOException | IllegalArgumentException e) {
@@ -97,29 +87,27 @@ public final class DnsStateStore {
                 Files.deleteIfExists(originalFile());
                 return;
             }
-            ObjectNode root = JSON.createObjectNode();
+            Map<String, Object> root = new LinkedHashMap<>();
             if (state.backend() != null) root.put("backend", state.backend());
-            ObjectNode applied = root.putObject("applied");
-            state.applied().forEach((iface, a) -> {
-                ObjectNode n = applied.putObject(iface);
-                a.servers().forEach(s -> n.withArray("servers").add(s.text()));
-                n.put("ifindex", a.ifindex());
-            });
+            Map<String, Object> applied = new LinkedHashMap<>();
+            state.applied().forEach((iface, a) -> applied.put(iface, Map.of(
+                    "servers", a.servers().stream().map(IpAddress::text).toList(), "ifindex", (long) a.ifindex())));
+            root.put("applied", applied);
             ResolvConfOriginal o = state.original();
             if (o != null) {
-                ObjectNode on = root.putObject("original");
+                Map<String, Object> on = new LinkedHashMap<>();
                 on.put("kind", o.kind().text());
                 if (o.linkTarget() != null) on.put("link_target", o.linkTarget());
                 if (o.permissions() != null) on.put("permissions", o.permissions());
-                on.put("size", o.content().length);
-                on.put("sha256", sha256(o.content()));
+                on.put("size", (long) o.content().length);
+                on.put("sha256", StateStore.sha256(o.content()));
+                root.put("original", on);
                 // bytes first and on disk, then the JSON that vouches for them
                 if (o.kind() != ResolvConfOriginal.Kind.ABSENT && !matches(o.content())) {
-                    writeAtomically(originalFile(), o.content());
+                    StateStore.writeAtomically(originalFile(), o.content());
                 }
             }
-            writeAtomically(dir.resolve(STATE_FILE),
-                    (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8));
+            StateStore.writeAtomically(dir.resolve(STATE_FILE), Json.write(root));
             if (o == null) Files.deleteIfExists(originalFile());
         } catch (IOException e) {
             throw new DnsException("cannot write the DNS state in " + dir + ": " + e.getMessage(), e);
@@ -137,29 +125,6 @@ public final class DnsStateStore {
     private void ensureDir() throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-    }
-
-    static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buf = ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) ch.write(buf);
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

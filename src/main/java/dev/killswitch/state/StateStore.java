@@ -115,14 +115,19 @@ public final class StateStore {
         }
     }
 
-    /** Write to a temporary file in the same folder, flush it to disk, then rename it over the target. */
     public static void writeAtomically(Path target, String content) throws IOException {
+        writeAtomically(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Write to a temporary file in the same folder, flush it to disk, then rename it over the target. */
+    public static void writeAtomically(Path target, byte[] content) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
             }
             try {
@@ -132,6 +137,15 @@ public final class StateStore {
             }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Hex SHA-256, to tell whether saved bytes are the bytes that were meant. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 }
