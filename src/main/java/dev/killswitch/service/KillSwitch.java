@@ -14,6 +14,7 @@ import dev.killswitch.nft.NftScript;
 import dev.killswitch.nft.TableComparison;
 import dev.killswitch.policy.Policy;
 import dev.killswitch.policy.PolicyBuilder;
+import dev.killswitch.state.Grant;
 import dev.killswitch.state.RuntimeState;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
@@ -113,10 +114,14 @@ public final class KillSwitch {
         return change("withdrew tunnel " + iface, s -> s.withoutGrant(iface));
     }
 
-    /** Before a tunnel is set up: its servers become reachable outside it, and nothing else does. */
+    /**
+     * Before a tunnel is set up: its servers become reachable outside it, and nothing else does. The
+     * grant starts afresh: what a tunnel of the same name kept after a kill -9 or a rolled-back up
+     * (wg-quick runs no down hooks then) does not carry over.
+     */
     public Change allowEndpoints(String iface, List<Endpoint> endpoints) throws ConfigException, NftException, IOException {
         return change("allowed the endpoints " + endpoints + " of " + iface,
-                s -> s.withGrant(iface, g -> g.withEndpoints(endpoints)));
+                s -> s.withGrant(iface, g -> Grant.NONE.withEndpoints(endpoints)));
     }
 
     /** Once a tunnel is up: it carries traffic, and its resolvers are reachable through it. */
