@@ -338,7 +338,9 @@ final class Commands {
             else b.append(": killswitch leaves the resolver configuration alone");
             b.append('\n');
             b.append("  DNS set:    ").append(d.applied().isEmpty() ? "nothing (no tunnel with resolvers is up)"
-                    : d.applied().toString()).append('\n');
+                    : d.applied().entrySet().stream().map(e -> e.getKey() + " -> " + e.getValue().stream()
+                            .map(Object::toString).collect(java.util.stream.Collectors.joining(", ")))
+                            .collect(java.util.stream.Collectors.joining("; "))).append('\n');
             if (d.original() != null) b.append("  DNS kept:   the original resolv.conf (").append(d.original().describe())
                     .append("), put back when the last tunnel goes down\n");
             if (d.problem() != null) b.append("  DNS state:  PROBLEM: ").append(d.problem()).append('\n');
