@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -82,6 +84,15 @@ public final class NetworkManagerLab implements AutoCloseable {
             level=INFO
             """;
 
+    private static final Set<NetworkManagerLab> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        // backstop for a JVM that exits without the tests closing their labs (the Lab's own hook then
+        // kills what is left in the namespaces)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(NetworkManagerLab::close),
+                "nm-lab-cleanup"));
+    }
+
     private final Lab lab;
     private final Path workDir;
     private final String serverIf;
@@ -101,6 +112,7 @@ public final class NetworkManagerLab implements AutoCloseable {
         this.lab = lab;
         this.serverIf = lab.prefix() + "s";
         this.workDir = createWorkDir();
+        OPEN.add(this);
         try {
             build(killswitchLauncher);
         } catch (RuntimeException | Error e) {
@@ -144,7 +156,7 @@ public final class NetworkManagerLab implements AutoCloseable {
                 "vpn.data", "remote=" + Lab.PUBLIC_V4 + ":" + VPN_PORT + ", proto-tcp=no, connection-type=tls, ca="
                         + workDir.resolve("pki/ca.crt") + ", cert=" + workDir.resolve("pki/client.crt") + ", key="
                         + workDir.resolve("pki/client.key") + ", cert-pass-flags=4, dev-type=tun, dev=" + clientTun()
-                        + ", remote-cert-tls=server, ping=1, ping-restart=60").orThrow();
+                        + ", remote-cert-tls=server").orThrow();
     }
 
     // ---- the client ----
@@ -173,7 +185,16 @@ public final class NetworkManagerLab implements AutoCloseable {
 
     /** {@code nmcli --wait 20 connection up labvpn}: returns once NetworkManager calls it activated (or failed). */
     public Sh.Result vpnUp() {
-        return nmcli("--wait", "20", "connection", "up", VPN_NAME);
+        // the previous activation's plugin (nm-openvpn-service) exits some time after a disconnect; an
+        // activation meanwhile fails with "dbus: failure: connect-failed": wait for it to be gone
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (pidOf("nm-openvpn-serv").isPresent() || clientOpenvpnPid().isPresent()) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("the last VPN's processes did not exit");
+            Proc.sleep(20);
+        }
+        Sh.Result r = nmcli("--wait", "20", "connection", "up", VPN_NAME);
+        if (!r.ok()) Netns.log("nmcli connection up failed; NetworkManager's log:\n" + networkManagerLog());
+        return r;
     }
 
     public Sh.Result vpnDown() {
@@ -197,11 +218,16 @@ public final class NetworkManagerLab implements AutoCloseable {
 
     /** The PID of the client's openvpn (started by nm-openvpn-service), if one runs. */
     public Optional<Long> clientOpenvpnPid() {
+        return pidOf("openvpn");
+    }
+
+    /** A process in the client namespace whose /proc/PID/comm is {@code comm} (at most 15 characters). */
+    private Optional<Long> pidOf(String comm) {
         Sh.Result pids = Sh.run("ip", "netns", "pids", lab.clientNs());
         for (String line : pids.stdout().lines().map(String::trim).filter(s -> s.matches("\\d+")).toList()) {
             try {
-                String comm = Files.readString(Path.of("/proc", line, "comm")).trim();
-                if (comm.equals("openvpn")) return Optional.of(Long.parseLong(line));
+                String c = Files.readString(Path.of("/proc", line, "comm")).trim();
+                if (c.equals(comm) && !Files.readString(Path.of("/proc", line, "stat")).contains(") Z ")) return Optional.of(Long.parseLong(line));
             } catch (IOException e) {
                 // exited meanwhile
             }
@@ -273,6 +299,7 @@ public final class NetworkManagerLab implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!OPEN.remove(this)) return;
         if (nm != null) nm.close();
         clientOpenvpnPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
         readPid(workDir.resolve("dbus.pid")).flatMap(ProcessHandle::of).ifPresent(h -> {
@@ -291,7 +318,7 @@ public final class NetworkManagerLab implements AutoCloseable {
     // ---- internals ----
 
     private void startNetworkManager() {
-        nm = track(Sh.start(argv("NetworkManager", "--no-daemon", "--log-level=INFO")));
+        nm = track(Sh.start(argv("NetworkManager", "--debug")));
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!nmcli("-t", "general", "status").ok()) {
             if (!nm.isAlive() || System.nanoTime() > deadline) {
