@@ -242,7 +242,11 @@ public final class NetworkManagerLab implements AutoCloseable {
         return pid;
     }
 
-    /** Stops NetworkManager (SIGTERM, by PID) and starts it again; returns once nmcli answers. */
+    /**
+     * Stops NetworkManager (SIGTERM, by PID) and starts it again; returns once nmcli answers. Seen here with
+     * an active VPN: the client's openvpn and its tun keep running, the restarted NetworkManager no longer
+     * lists the VPN as active ({@code nmcli connection down} says so), and no vpn-down is dispatched.
+     */
     public void restartNetworkManager() {
         nm.stop();
         startNetworkManager();
