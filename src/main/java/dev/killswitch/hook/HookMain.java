@@ -25,6 +25,8 @@ import java.util.List;
 public final class HookMain {
     static final String USAGE = """
             usage: killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE] [DNS...]
+                   killswitch hook nm vpn-up IFACE [DNS...]
+                   killswitch hook nm vpn-down IFACE
 
             For /etc/wireguard/IFACE.conf, in its [Interface] section:
               PreUp    = killswitch hook wg-quick pre-up %i "$CONFIG_FILE"
@@ -40,6 +42,14 @@ public final class HookMain {
             pre-down,  everything granted to IFACE is withdrawn; the block stays; DNS goes back as it
             post-down  was once no tunnel with resolvers is left
             A DNS value that is not an IP address is refused, and nothing changes.
+
+            For NetworkManager, install dispatcher.d/90-killswitch as
+            /etc/NetworkManager/dispatcher.d/90-killswitch (root, 0755); it calls:
+            nm vpn-up     IFACE (the VPN's $VPN_IP_IFACE) may carry traffic; the DNS... arguments (its
+                          $VPN_IP4_NAMESERVERS) become the resolvers, as for wg-quick's post-up
+            nm vpn-down   everything granted to IFACE is withdrawn; the block stays
+            The VPN's endpoint must be in the config ([[endpoint]]): NetworkManager has no hook before
+            the VPN connects.
             With no block loaded, a hook installs the baseline first (fail closed) and says so.
             Environment: KILLSWITCH_CONFIG (default /etc/killswitch/killswitch.toml),
                          KILLSWITCH_STATE_DIR (default /run/killswitch).
@@ -74,13 +84,16 @@ public final class HookMain {
             System.out.print(USAGE);
             return 0;
         }
+        if (args.length >= 1 && args[0].equals("nm")) {
+            return nm(args);
+        }
         if (args.length < 3 || !args[0].equals("wg-quick")) {
             System.err.print(USAGE);
             return 2;
         }
         String event = args[1];
         String iface = Validate.interfaceName(args[2]);
-        KillSwitch ks = killSwitch();
+        KillSwitch ks = killSwitch("wg-quick hook");
         KillSwitch.Change change;
         try {
             change = switch (event) {
@@ -93,6 +106,48 @@ public final class HookMain {
         } catch (ConfigException | IllegalArgumentException e) {
             throw new Refused(e, failClosed(ks, e));
         }
+        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
+        return 0;
+    }
+
+    /** A NetworkManager dispatcher event, validated: {@code nm vpn-up IFACE [DNS...]} or {@code nm vpn-down IFACE}. */
+    record NmEvent(boolean up, String iface, List<IpAddress> dns) {}
+
+    /**
+     * Parses {@code nm EVENT IFACE [DNS...]}. Throws IllegalArgumentException on anything else: an unknown
+     * event, a bad interface name, DNS on vpn-down, a DNS value that is not an IP literal.
+     */
+    static NmEvent parseNm(String[] args) {
+        if (args.length < 3 || !args[0].equals("nm")) {
+            throw new IllegalArgumentException("expected: nm vpn-up IFACE [DNS...] or nm vpn-down IFACE");
+        }
+        String event = args[1];
+        boolean up = switch (event) {
+            case "vpn-up" -> true;
+            case "vpn-down" -> false;
+            default -> throw new IllegalArgumentException("unknown nm event '" + Validate.printable(event)
+                    + "'; expected vpn-up or vpn-down");
+        };
+        String iface = Validate.interfaceName(args[2]);
+        if (!up && args.length > 3) {
+            throw new IllegalArgumentException("nm vpn-down takes only the interface");
+        }
+        List<IpAddress> dns = new ArrayList<>();
+        for (int i = 3; i < args.length; i++) dns.add(IpAddress.parse(args[i]));
+        return new NmEvent(up, iface, List.copyOf(dns));
+    }
+
+    /** The NetworkManager path: the arguments are checked before the kill switch is even loaded. */
+    private static int nm(String[] args) throws ConfigException, NftException, IOException {
+        NmEvent e;
+        KillSwitch ks = killSwitch("NetworkManager dispatcher");
+        try {
+            e = parseNm(args);
+        } catch (IllegalArgumentException bad) {
+            throw new Refused(bad, failClosed(ks, bad));
+        }
+        KillSwitch.Change change = e.up() ? ks.allowTunnel(e.iface(), e.dns()) : ks.down(e.iface());
         if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
         if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
         return 0;
@@ -140,10 +195,10 @@ public final class HookMain {
         return out;
     }
 
-    private static KillSwitch killSwitch() {
+    private static KillSwitch killSwitch(String caller) {
         String config = System.getenv().getOrDefault("KILLSWITCH_CONFIG", "/etc/killswitch/killswitch.toml");
         String state = System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch");
-        String who = "wg-quick hook (" + Validate.printable(String.valueOf(System.getProperty("user.name"))) + ")";
+        String who = caller + " (" + Validate.printable(String.valueOf(System.getProperty("user.name"))) + ")";
         return new KillSwitch(Path.of(config), new StateStore(Path.of(state)), new Nft(new ProcessRunner()),
                 Clock.systemUTC(), who);
     }

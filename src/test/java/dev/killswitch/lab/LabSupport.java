@@ -101,6 +101,35 @@ public final class LabSupport {
         Assumptions.abort(message);
     }
 
+    /**
+     * {@link #assumeLab()} plus what {@link NetworkManagerLab} needs: NetworkManager with its openvpn
+     * plugin, nmcli, openvpn, openssl, a dbus-daemon, nsenter, unshare and /dev/net/tun.
+     */
+    public static void assumeNetworkManagerLab() {
+        assumeLab();
+        List<String> problems = new ArrayList<>();
+        for (String tool : List.of("NetworkManager", "nmcli", "openvpn", "openssl", "dbus-daemon", "nsenter", "unshare")) {
+            if (!onPath(tool)) {
+                problems.add("'" + tool + "' not on PATH");
+            }
+        }
+        for (String file : List.of("/usr/lib/NetworkManager/nm-openvpn-service", "/usr/share/dbus-1/system.conf",
+                "/dev/net/tun")) {
+            if (!Files.exists(Path.of(file))) {
+                problems.add("no " + file);
+            }
+        }
+        if (problems.isEmpty()) {
+            return;
+        }
+        String message = "NetworkManager lab unavailable (bin/install-deps installs it): " + String.join("; ", problems);
+        System.err.println("[lab] " + message);
+        if ("1".equals(System.getenv(REQUIRE_ENV))) {
+            fail(message + " (" + REQUIRE_ENV + "=1)");
+        }
+        Assumptions.abort(message);
+    }
+
     /** The Maven project directory: {@code KILLSWITCH_PROJECT_DIR} (set by surefire), else user.dir. */
     public static Path projectDir() {
         String env = System.getenv("KILLSWITCH_PROJECT_DIR");

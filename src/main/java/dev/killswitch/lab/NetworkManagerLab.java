@@ -1,0 +1,396 @@
+package dev.killswitch.lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * NetworkManager 1.42, for real, in the client namespace of a {@link Lab} (see LAB.md), with an OpenVPN
+ * server in the ISP namespace and a VPN profile of type openvpn.
+ * <p>
+ * The client side: a holder process in a private mount namespace (tmpfs on /run and
+ * /var/lib/NetworkManager, a private /etc/NetworkManager, /sys read-only so that NetworkManager does
+ * not wait for udev, its own dbus-daemon as the system bus, its own host name, and a tmpfs on /opt
+ * holding {@code /opt/killswitch/bin/killswitch} when the test gives a launcher). NetworkManager runs
+ * with {@code nsenter} into that holder. /etc/resolv.conf there is the Lab's own
+ * {@code /etc/netns/NS/resolv.conf}, bind-mounted by {@code ip netns exec}, so nothing inside can
+ * write the host's file. The dispatcher starts by D-Bus activation and runs the scripts of the private
+ * {@link #dispatcherDir()}.
+ * <p>
+ * The server side: {@code openvpn} on 203.0.113.5 udp 1194, tunnel 10.8.0.1/24, pushing a full
+ * default route (redirect-gateway def1) and DNS 10.8.0.1; certificates made with openssl in a temporary
+ * folder. The traffic under test goes to {@link #TARGET_V4} (also on the ISP's lo), not to 203.0.113.5:
+ * the client's openvpn socket carries no mark, so with one address for both the endpoint and the target,
+ * the route to the endpoint (via the physical link) would also take the target's packets.
+ * <p>
+ * {@link #close()} kills NetworkManager, the client's openvpn, the bus, the holder and the server by
+ * PID, and deletes the work folder; the lab's namespaces go with {@link Lab#close()}.
+ */
+public final class NetworkManagerLab implements AutoCloseable {
+
+    public static final String SERVER_TUN_V4 = "10.8.0.1";
+    public static final String TARGET_V4 = "203.0.113.7";
+    public static final int VPN_PORT = 1194;
+    public static final String VPN_NAME = "labvpn";
+    public static final String PHYS_NAME = "labphys";
+
+    private static final Duration WAIT = Duration.ofSeconds(15);
+    private static final String SETUP = """
+            #!/bin/bash
+            # The holder of NetworkManager's private mount namespace: sets it up, starts the bus, waits.
+            # Runs as: unshare -m -u --propagation private bash setup.sh W
+            set -euo pipefail
+            w=$1
+            mount -t tmpfs -o mode=0755 tmpfs /run
+            mkdir -p /run/dbus /run/NetworkManager
+            mount -t tmpfs -o mode=0700 tmpfs /var/lib/NetworkManager
+            mount --bind "$w/etc-nm" /etc/NetworkManager
+            mount -o remount,bind,ro /sys
+            if [[ -f $w/killswitch ]]; then
+              mount -t tmpfs -o mode=0755 tmpfs /opt
+              mkdir -p /opt/killswitch/bin
+              install -m 0755 "$w/killswitch" /opt/killswitch/bin/killswitch
+            fi
+            hostname ksnmlab
+            sed -e "s|<includedir>system.d</includedir>|<includedir>/usr/share/dbus-1/system.d</includedir>|" \\
+                /usr/share/dbus-1/system.conf > "$w/bus.conf"
+            dbus-daemon --config-file="$w/bus.conf" --fork --print-pid > "$w/dbus.pid"
+            echo READY
+            exec sleep infinity
+            """;
+    private static final String NM_CONF = """
+            [main]
+            plugins=keyfile
+            dns=none
+            rc-manager=unmanaged
+            auth-polkit=false
+            no-auto-default=*
+            hostname-mode=none
+            [keyfile]
+            unmanaged-devices=none
+            [connectivity]
+            enabled=false
+            [logging]
+            level=INFO
+            """;
+
+    private static final Set<NetworkManagerLab> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        // backstop for a JVM that exits without the tests closing their labs (the Lab's own hook then
+        // kills what is left in the namespaces)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> List.copyOf(OPEN).forEach(NetworkManagerLab::close),
+                "nm-lab-cleanup"));
+    }
+
+    private final Lab lab;
+    private final Path workDir;
+    private final String serverIf;
+    private final List<Proc> procs = new ArrayList<>();
+    private Proc holder;
+    private Proc nm;
+    private Proc server;
+
+    /**
+     * Starts the server and NetworkManager, hands the physical link to a NetworkManager profile and adds
+     * the VPN profile (not activated).
+     *
+     * @param killswitchLauncher shell text of a {@code killswitch} launcher to install as
+     *                           {@code /opt/killswitch/bin/killswitch} inside, or null for none
+     */
+    public NetworkManagerLab(Lab lab, String killswitchLauncher) {
+        this.lab = lab;
+        this.serverIf = lab.prefix() + "s";
+        this.workDir = createWorkDir();
+        OPEN.add(this);
+        try {
+            build(killswitchLauncher);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void build(String killswitchLauncher) {
+        try {
+            Path etc = workDir.resolve("etc-nm");
+            for (String d : List.of("system-connections", "dispatcher.d", "dispatcher.d/pre-up.d",
+                    "dispatcher.d/pre-down.d", "dispatcher.d/no-wait.d", "conf.d", "VPN")) {
+                Files.createDirectories(etc.resolve(d));
+            }
+            Files.setPosixFilePermissions(etc.resolve("system-connections"), PosixFilePermissions.fromString("rwx------"));
+            Files.writeString(etc.resolve("NetworkManager.conf"), NM_CONF);
+            Files.writeString(workDir.resolve("setup.sh"), SETUP);
+            if (killswitchLauncher != null) Files.writeString(workDir.resolve("killswitch"), killswitchLauncher);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        makeCertificates();
+        startServer();
+
+        holder = track(lab.startInClient("unshare", "-m", "-u", "--propagation", "private", "bash",
+                workDir.resolve("setup.sh").toString(), workDir.toString()));
+        if (!holder.awaitOutput("READY", WAIT)) throw new IllegalStateException("NM holder did not start: " + holder.describe());
+        startNetworkManager();
+
+        // the physical link under a NetworkManager profile, so that the VPN's default route is NM's to manage
+        nmcli("connection", "add", "type", "ethernet", "con-name", PHYS_NAME, "ifname", lab.clientPhys(),
+                "ipv4.method", "manual", "ipv4.addresses", Lab.CLIENT_V4 + "/24", "ipv4.gateway", Lab.ISP_V4,
+                "ipv6.method", "ignore", "connection.autoconnect", "no").orThrow();
+        nmcli("--wait", "15", "connection", "up", PHYS_NAME).orThrow();
+        // LAB.md: NM keeps a default route it found (metric 0), which would beat the VPN's; drop the Lab's
+        // (when NM has not removed it itself on activation)
+        Sh.run("ip", "-n", lab.clientNs(), "-4", "route", "del", "default", "proto", "boot");
+        nmcli("connection", "add", "type", "vpn", "con-name", VPN_NAME, "vpn-type", "openvpn",
+                "connection.autoconnect", "no",
+                "vpn.data", "remote=" + Lab.PUBLIC_V4 + ":" + VPN_PORT + ", proto-tcp=no, connection-type=tls, ca="
+                        + workDir.resolve("pki/ca.crt") + ", cert=" + workDir.resolve("pki/client.crt") + ", key="
+                        + workDir.resolve("pki/client.key") + ", cert-pass-flags=4, dev-type=tun, dev=" + clientTun()
+                        + ", remote-cert-tls=server").orThrow();
+    }
+
+    // ---- the client ----
+
+    /** The argv that runs {@code argv} in NetworkManager's mount, network and UTS namespace. */
+    public List<String> argv(String... argv) {
+        return argv(List.of(argv));
+    }
+
+    public List<String> argv(List<String> argv) {
+        List<String> all = new ArrayList<>(List.of("nsenter", "-t", Long.toString(holder.pid()), "-m", "-n", "-u", "--"));
+        all.addAll(argv);
+        return all;
+    }
+
+    public Sh.Result exec(String... argv) {
+        return Sh.run(argv(argv), null, Sh.DEFAULT_TIMEOUT);
+    }
+
+    /** {@code nmcli ARGS...} against this lab's NetworkManager. */
+    public Sh.Result nmcli(String... args) {
+        List<String> argv = new ArrayList<>(List.of("nmcli"));
+        argv.addAll(List.of(args));
+        return Sh.run(argv(argv), null, Duration.ofSeconds(30));
+    }
+
+    /** {@code nmcli --wait 20 connection up labvpn}: returns once NetworkManager calls it activated (or failed). */
+    public Sh.Result vpnUp() {
+        // the previous activation's plugin (nm-openvpn-service) exits some time after a disconnect; an
+        // activation meanwhile fails with "dbus: failure: connect-failed": wait for it to be gone
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (pidOf("nm-openvpn-serv").isPresent() || clientOpenvpnPid().isPresent()) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("the last VPN's processes did not exit");
+            Proc.sleep(20);
+        }
+        Sh.Result r = nmcli("--wait", "20", "connection", "up", VPN_NAME);
+        if (!r.ok()) Netns.log("nmcli connection up failed; NetworkManager's log:\n" + networkManagerLog());
+        return r;
+    }
+
+    public Sh.Result vpnDown() {
+        return nmcli("--wait", "20", "connection", "down", VPN_NAME);
+    }
+
+    /** NetworkManager's state of the VPN profile: "activated", "activating", ... or "" when not active. */
+    public String vpnState() {
+        Sh.Result r = nmcli("-g", "GENERAL.STATE", "connection", "show", VPN_NAME);
+        return r.ok() ? r.stdout().trim() : "";
+    }
+
+    /** The tun interface the client's openvpn creates. */
+    public String clientTun() {
+        return lab.prefix() + "v";
+    }
+
+    public boolean clientTunExists() {
+        return Sh.run("ip", "-n", lab.clientNs(), "link", "show", "dev", clientTun()).ok();
+    }
+
+    /** The PID of the client's openvpn (started by nm-openvpn-service), if one runs. */
+    public Optional<Long> clientOpenvpnPid() {
+        return pidOf("openvpn");
+    }
+
+    /** A process in the client namespace whose /proc/PID/comm is {@code comm} (at most 15 characters). */
+    private Optional<Long> pidOf(String comm) {
+        Sh.Result pids = Sh.run("ip", "netns", "pids", lab.clientNs());
+        for (String line : pids.stdout().lines().map(String::trim).filter(s -> s.matches("\\d+")).toList()) {
+            try {
+                String c = Files.readString(Path.of("/proc", line, "comm")).trim();
+                if (c.equals(comm) && !Files.readString(Path.of("/proc", line, "stat")).contains(") Z ")) return Optional.of(Long.parseLong(line));
+            } catch (IOException e) {
+                // exited meanwhile
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** kill -9 of the client's openvpn, by PID. */
+    public long killClientOpenvpn() {
+        long pid = clientOpenvpnPid().orElseThrow(() -> new IllegalStateException("no openvpn runs in " + lab.clientNs()));
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        return pid;
+    }
+
+    /**
+     * Stops NetworkManager (SIGTERM, by PID) and starts it again; returns once nmcli answers. Seen here with
+     * an active VPN: the client's openvpn and its tun keep running, the restarted NetworkManager no longer
+     * lists the VPN as active ({@code nmcli connection down} says so), and no vpn-down is dispatched.
+     */
+    public void restartNetworkManager() {
+        nm.stop();
+        startNetworkManager();
+    }
+
+    /** The private /etc/NetworkManager/dispatcher.d, as seen from outside. */
+    public Path dispatcherDir() {
+        return workDir.resolve("etc-nm/dispatcher.d");
+    }
+
+    /** Installs {@code script} as dispatcher.d/NAME, root-owned and 0755 (else the dispatcher skips it). */
+    public Path installDispatcherScript(String name, String script) {
+        Path file = dispatcherDir().resolve(name);
+        try {
+            Files.writeString(file, script);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    public void removeDispatcherScript(String name) {
+        try {
+            Files.deleteIfExists(dispatcherDir().resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String networkManagerLog() {
+        return nm == null ? "" : nm.stderr();
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    // ---- the server and the counters ----
+
+    public String serverIf() {
+        return serverIf;
+    }
+
+    /** Counts packets arriving from the tunnel at the server for the target (udp {@code port}). */
+    public void countThroughTunnel(String name, int port) {
+        lab.countAtIsp(name, "iifname \"" + serverIf + "\" ip daddr " + TARGET_V4 + " udp dport " + port);
+    }
+
+    /** Counts everything arriving on the physical link for the public addresses, except the VPN's own UDP. */
+    public void countPlaintext(String name) {
+        lab.countOnPhysicalAtIsp(name, "ip daddr 203.0.113.0/24 udp dport != " + VPN_PORT);
+    }
+
+    @Override
+    public void close() {
+        if (!OPEN.remove(this)) return;
+        if (nm != null) nm.close();
+        clientOpenvpnPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+        readPid(workDir.resolve("dbus.pid")).flatMap(ProcessHandle::of).ifPresent(h -> {
+            h.destroyForcibly();
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (WireGuardLab.running(h) && System.nanoTime() < end) Proc.sleep(10);
+        });
+        for (Proc p : procs) p.close();
+        try (Stream<Path> walk = Files.walk(workDir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            Netns.log("cannot delete " + workDir + ": " + e);
+        }
+    }
+
+    // ---- internals ----
+
+    private void startNetworkManager() {
+        nm = track(Sh.start(argv("NetworkManager", "--debug")));
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!nmcli("-t", "general", "status").ok()) {
+            if (!nm.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("NetworkManager did not answer: " + nm.describe());
+            }
+            Proc.sleep(50);
+        }
+    }
+
+    private void startServer() {
+        Netns.ip(lab.ispNs(), "addr", "add", TARGET_V4 + "/32", "dev", "lo");
+        Path pki = workDir.resolve("pki");
+        server = track(lab.startInIsp("openvpn", "--dev", serverIf, "--dev-type", "tun", "--proto", "udp",
+                "--local", Lab.PUBLIC_V4, "--port", Integer.toString(VPN_PORT), "--topology", "subnet",
+                "--server", "10.8.0.0", "255.255.255.0", "--ca", pki.resolve("ca.crt").toString(),
+                "--cert", pki.resolve("server.crt").toString(), "--key", pki.resolve("server.key").toString(),
+                "--dh", "none", "--push", "redirect-gateway def1", "--push", "dhcp-option DNS " + SERVER_TUN_V4,
+                "--keepalive", "1", "10", "--verb", "3"));
+        if (!server.awaitOutput("Initialization Sequence Completed", WAIT)) {
+            throw new IllegalStateException("openvpn server did not start: " + server.describe());
+        }
+    }
+
+    private void makeCertificates() {
+        Path pki = workDir.resolve("pki");
+        String script = """
+                set -euo pipefail
+                cd "$1"
+                ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1.key" 2>/dev/null; }
+                ec ca
+                openssl req -x509 -new -key ca.key -subj /CN=killswitch-lab-ca -days 2 -out ca.crt
+                for who in server client; do
+                  ec $who
+                  openssl req -new -key $who.key -subj /CN=$who -out $who.csr
+                  eku=serverAuth; [[ $who == client ]] && eku=clientAuth
+                  printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyAgreement\\nextendedKeyUsage=%s\\n' $eku > $who.ext
+                  openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile $who.ext -out $who.crt 2>/dev/null
+                done
+                chmod 0644 ./*.crt; chmod 0600 ./*.key
+                """;
+        try {
+            Files.createDirectories(pki);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Sh.check(List.of("bash", "-c", script, "_", pki.toString()), null);
+    }
+
+    private Proc track(Proc p) {
+        procs.add(p);
+        return p;
+    }
+
+    private static Optional<Long> readPid(Path file) {
+        try {
+            String s = Files.readString(file).trim();
+            return s.matches("\\d+") ? Optional.of(Long.parseLong(s)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Path createWorkDir() {
+        try {
+            return Files.createTempDirectory("ks-nm-", PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwxr-xr-x")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

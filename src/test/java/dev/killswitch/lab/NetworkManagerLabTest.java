@@ -1,0 +1,270 @@
+package dev.killswitch.lab;
+
+import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
+import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * killswitch with a real NetworkManager 1.42 and an OpenVPN connection (network-manager-openvpn against
+ * an openvpn server at the ISP), driven by nmcli, with the dispatcher script dispatcher.d/90-killswitch
+ * installed in NetworkManager's private dispatcher.d. Leaks are counted at the ISP with real packets.
+ */
+class NetworkManagerLabTest {
+
+    private static final int PORT = 9999;
+    private static final byte[] ORIGINAL = "# the ISP's resolver, as DHCP said\nnameserver 198.51.100.1\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    private static final String CONFIG = """
+            [[endpoint]]
+            address = "203.0.113.5"
+            port = 1194
+            protocol = "udp"
+            [dns]
+            mode = "resolv-conf"
+            """;
+    /**
+     * What a typical "kill switch" dispatcher script does: block everything (but the VPN server) once
+     * NetworkManager reports the VPN down, unblock when it is up. The dispatcher gives scripts no PATH.
+     */
+    private static final String REACTIVE = """
+            #!/bin/sh
+            PATH=/usr/sbin:/usr/bin:/sbin:/bin
+            case $2 in
+              vpn-up) nft delete table inet reactive 2>/dev/null; exit 0 ;;
+              vpn-down) nft -f - <<'EOF'
+            table inet reactive {
+              chain out {
+                type filter hook output priority 0; policy drop;
+                oif lo accept
+                ip daddr 203.0.113.5 udp dport 1194 accept
+              }
+            }
+            EOF
+              ;;
+            esac
+            exit 0
+            """;
+
+    private Lab lab;
+    private NetworkManagerLab nm;
+    private KsCli ks;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        LabSupport.assumeNetworkManagerLab();
+        lab = new Lab();
+        Files.write(lab.resolvConf(), ORIGINAL);
+        NetworkManagerLab[] holder = new NetworkManagerLab[1];
+        ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
+        ks.writeConfig(CONFIG);
+        nm = new NetworkManagerLab(lab, launcher(ks));
+        holder[0] = nm;
+        lab.startUdpSink(PORT);
+        nm.countThroughTunnel("tun", PORT);
+        nm.countPlaintext("plain");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (nm != null) nm.close();
+        if (lab != null) lab.close();
+        if (ks != null) ks.delete();
+    }
+
+    /** /opt/killswitch/bin/killswitch inside NetworkManager's mount namespace: this build, this config. */
+    private static String launcher(KsCli ks) {
+        return "#!/bin/sh\n"
+                + "export KILLSWITCH_CONFIG='" + ks.config + "' KILLSWITCH_STATE_DIR='" + ks.stateDir + "'\n"
+                + "exec '" + KsCli.javaBin() + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp '" + KsCli.classPath()
+                + "' dev.killswitch.cli.Main \"$@\"\n";
+    }
+
+    private void installKillswitchScript() throws Exception {
+        nm.installDispatcherScript("90-killswitch",
+                Files.readString(LabSupport.projectDir().resolve("dispatcher.d/90-killswitch")));
+    }
+
+    @Test
+    void vpnUpThroughTheDispatcherOpensOnlyTheTunnel() throws Exception {
+        ks.check("enable");
+        installKillswitchScript();
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 15_000);
+        Proc.sleep(300);
+        assertEquals(0, lab.packets("tun"));
+
+        long start = System.nanoTime();
+        Sh.Result up = nm.vpnUp();
+        long activatedMs = ms(start);
+        assertTrue(up.ok(), up.describe());
+        awaitTrue(() -> lab.packets("tun") > 0, Duration.ofSeconds(10), "a packet through the tunnel");
+        long firstPacketMs = ms(start);
+        awaitTrue(() -> nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4),
+                Duration.ofSeconds(5), "resolv.conf pointing at the tunnel's resolver");
+        Proc.sleep(500);
+        PacerRun.Totals totals = pacer.stop();
+
+        String resolv = nm.exec("cat", "/etc/resolv.conf").orThrow().stdout();
+        assertFalse(resolv.contains("198.51.100.1"), resolv);
+        assertTrue(lab.packets("tun") > 500, "traffic flows through the tunnel: " + totals);
+        assertTrue(totals.eperm() > 0, "refused before the tunnel was up: " + totals);
+        assertEquals(0, lab.packets("plain"), "plaintext packets at the ISP: " + totals);
+        System.out.printf("[nm-lab] nmcli connection up returned (VPN activated) after %d ms; first packet through the "
+                + "tunnel %d ms after nmcli started (%d ms after activation); plaintext at the ISP: %d; %s%n",
+                activatedMs, firstPacketMs, firstPacketMs - activatedMs, lab.packets("plain"), totals);
+    }
+
+    @Test
+    void faultsUnderKillswitchLeakNothingWhileAReactiveDispatcherLeaks() throws Exception {
+        Map<String, Long> reactive = new LinkedHashMap<>();
+        Map<String, Long> killswitch = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
+
+        nm.installDispatcherScript("90-reactive", REACTIVE);
+        for (String fault : List.of("kill -9 openvpn", "nmcli down")) {
+            reactive.put(fault, faultRound(fault, false, notes));
+        }
+        nm.removeDispatcherScript("90-reactive");
+        lab.execInClient("nft", "delete", "table", "inet", "reactive");
+
+        ks.check("enable");
+        installKillswitchScript();
+        for (String fault : List.of("kill -9 openvpn", "nmcli down")) {
+            killswitch.put(fault, faultRound(fault, true, notes));
+        }
+        System.out.println("[nm-lab] plaintext packets at the ISP per fault at 10,000 pps: killswitch " + killswitch
+                + "; reactive vpn-down dispatcher script " + reactive);
+        notes.forEach(n -> System.out.println("[nm-lab]   " + n));
+        killswitch.forEach((fault, plain) -> assertEquals(0L, plain, "killswitch, " + fault));
+    }
+
+    /** VPN up, 10,000 pps through it, the fault, 1.5 s more; returns the plaintext packets counted at the ISP. */
+    private long faultRound(String fault, boolean withKillswitch, List<String> notes) {
+        String guard = withKillswitch ? "killswitch" : "reactive";
+        Sh.Result up = nm.vpnUp();
+        assertTrue(up.ok(), up.describe());
+        lab.resetCounter("tun");
+        awaitTrue(() -> {
+            // the dispatcher's vpn-up (grant, or removal of the reactive block) runs after nmcli returns
+            return lab.udpSend(TARGET_V4, PORT).outcome() == Probe.Outcome.SENT && lab.packets("tun") > 0;
+        }, Duration.ofSeconds(10), guard + ": traffic through the tunnel");
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 10_000, 20_000);
+        Proc.sleep(500);
+        lab.resetCounter("plain");
+        long tunBefore = lab.packets("tun");
+        switch (fault) {
+            case "kill -9 openvpn" -> nm.killClientOpenvpn();
+            case "nmcli down" -> {
+                Sh.Result down = nm.vpnDown();
+                assertTrue(down.ok(), down.describe());
+            }
+            default -> throw new IllegalArgumentException(fault);
+        }
+        Proc.sleep(1500);
+        PacerRun.Totals totals = pacer.stop();
+        long plain = lab.packets("plain");
+        assertTrue(tunBefore > 2000, guard + ", " + fault + ": traffic went through the tunnel before: " + tunBefore);
+        awaitTrue(() -> !nm.clientTunExists() && nm.vpnState().isEmpty(), Duration.ofSeconds(10),
+                guard + ": the VPN gone after " + fault);
+        if (withKillswitch) assertTrue(totals.eperm() > 1000, "the block refused the sender's packets: " + totals);
+        notes.add(guard + ", " + fault + ": " + plain + " plaintext; " + totals);
+        return plain;
+    }
+
+    @Test
+    void theDispatcherAloneKeepsDnsAndGrantsRightAcrossUpAndDown() throws Exception {
+        installKillswitchScript();   // no enable: the first hook installs the baseline
+        for (int round = 1; round <= 2; round++) {
+            Sh.Result up = nm.vpnUp();
+            assertTrue(up.ok(), up.describe());
+            awaitTrue(() -> ruleset().contains("\"" + nm.clientTun() + "\"")
+                            && nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4),
+                    Duration.ofSeconds(10), "round " + round + ": the tunnel granted and its resolver in resolv.conf");
+            String resolv = nm.exec("cat", "/etc/resolv.conf").orThrow().stdout();
+            assertFalse(resolv.contains("198.51.100.1"), resolv);
+            assertEquals(Probe.Outcome.SENT, lab.udpSend(TARGET_V4, PORT).outcome());
+
+            Sh.Result down = nm.vpnDown();
+            assertTrue(down.ok(), down.describe());
+            awaitTrue(() -> !ruleset().contains("\"" + nm.clientTun() + "\""), Duration.ofSeconds(10),
+                    "round " + round + ": the tunnel's grant withdrawn");
+            awaitTrue(() -> java.util.Arrays.equals(ORIGINAL, readResolvConf()), Duration.ofSeconds(5),
+                    "round " + round + ": resolv.conf back as it was");
+            assertArrayEquals(ORIGINAL, readResolvConf());
+            assertTrue(ruleset().contains("table inet killswitch"), "the block stays after vpn-down");
+            assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked after vpn-down");
+        }
+        assertEquals(0, lab.packets("plain"));
+    }
+
+    @Test
+    void aHostileInterfaceNameIsRefusedAndChangesNothing() throws Exception {
+        ks.check("enable");
+        Path script = nm.installDispatcherScript("90-killswitch",
+                Files.readString(LabSupport.projectDir().resolve("dispatcher.d/90-killswitch")));
+        String rulesBefore = ruleset();
+        byte[] resolvBefore = readResolvConf();
+        Path marker = nm.workDir().resolve("pwned");
+        for (String hostile : List.of("tun0;touch " + marker, "$(touch " + marker + ")", "`touch " + marker + "`",
+                "tun0 " + lab.clientPhys(), lab.clientPhys() + "\n", "a234567890123456", "..", "*", "")) {
+            for (String action : List.of("vpn-up", "vpn-down")) {
+                Sh.Result r = Sh.run(nm.argv("env", "-i", "VPN_IP_IFACE=" + hostile, "VPN_IP4_NAMESERVERS=10.8.0.1",
+                        "/bin/sh", script.toString(), lab.clientPhys(), action), null, Duration.ofSeconds(30));
+                assertNotEquals(0, r.exitCode(), "accepted '" + hostile + "': " + r.describe());
+                assertTrue(r.stderr().contains("refused"), r.describe());
+            }
+        }
+        assertFalse(Files.exists(marker), "a command in VPN_IP_IFACE ran");
+        assertEquals(rulesBefore, ruleset(), "the ruleset changed");
+        assertArrayEquals(resolvBefore, readResolvConf(), "resolv.conf changed");
+        assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome());
+
+        // the same script with a valid name does reach killswitch (so the refusals above were the checks)
+        Sh.Result ok = Sh.run(nm.argv("env", "-i", "VPN_IP_IFACE=ksnmtest0", "VPN_IP4_NAMESERVERS=10.8.0.1 8.8.8.8;x",
+                "/bin/sh", script.toString(), lab.clientPhys(), "vpn-up"), null, Duration.ofSeconds(30));
+        assertEquals(0, ok.exitCode(), ok.describe());
+        assertTrue(ruleset().contains("\"ksnmtest0\""), ruleset());
+        assertFalse(ruleset().contains("8.8.8.8"), "a dropped nameserver was passed on");
+        assertEquals(0, lab.packets("plain"));
+    }
+
+    private String ruleset() {
+        return lab.execInClient("nft", "-s", "list", "ruleset").orThrow().stdout();
+    }
+
+    private byte[] readResolvConf() {
+        try {
+            return Files.readAllBytes(lab.resolvConf());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static long ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+            Proc.sleep(5);
+        }
+    }
+}
