@@ -1,0 +1,162 @@
+package dev.killswitch.nm;
+
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Validate;
+import java.lang.reflect.Array;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.Variant;
+
+/**
+ * Reads, from NetworkManager's properties (the truth, whatever signals came before), the VPN connections
+ * that are activated: the interface that carries their traffic and their IPv4 resolvers.
+ * <p>
+ * A VPN's active connection lists the physical device in Devices, not its tun: the tun is found as the
+ * device whose Ip4Config is the VPN's, or else whose IPv4 addresses include the VPN's.
+ */
+public final class NmVpnReader {
+    private final DBusConnection connection;
+
+    public NmVpnReader(DBusConnection connection) {
+        this.connection = connection;
+    }
+
+    /**
+     * iface -> resolvers of every activated VPN, from the process {@code owner} (a unique name such as
+     * :1.3). A value that is not a valid interface name or IP address is left out (and reported to
+     * {@code problems}).
+     */
+    public Map<String, List<IpAddress>> activatedVpns(String owner, List<String> problems) throws DBusException {
+        Map<String, List<IpAddress>> out = new TreeMap<>();
+        for (String ac : paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ACTIVE_CONNECTIONS))) {
+            if (!Boolean.TRUE.equals(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.VPN))) continue;
+            if (uint(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.STATE)) != NmActiveConnection.ACTIVATED
+                    || uint(get(owner, ac, NmVpnConnection.INTERFACE, NmVpnConnection.VPN_STATE)) != NmVpnConnection.ACTIVATED) {
+                continue;
+            }
+            String ip4 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP4_CONFIG));
+            String iface = ip4 == null ? null : ipInterface(owner, ip4);
+            if (iface == null) {
+                problems.add("activated VPN " + ac + " has no IP interface yet");
+                continue;
+            }
+            try {
+                Validate.interfaceName(iface);
+            } catch (IllegalArgumentException e) {
+                problems.add("activated VPN " + ac + ": " + e.getMessage());
+                continue;
+            }
+            out.put(iface, nameservers(owner, ip4, problems));
+        }
+        return out;
+    }
+
+    private String ipInterface(String owner, String ip4) throws DBusException {
+        List<String> devices = paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ALL_DEVICES));
+        for (String d : devices) {
+            if (ip4.equals(path(get(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG)))) return deviceIpInterface(owner, d);
+        }
+        Set<String> vpnAddresses = addresses(owner, ip4);
+        if (vpnAddresses.isEmpty()) return null;
+        for (String d : devices) {
+            String dip4 = path(get(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG));
+            if (dip4 == null) continue;
+            Set<String> a = addresses(owner, dip4);
+            a.retainAll(vpnAddresses);
+            if (!a.isEmpty()) return deviceIpInterface(owner, d);
+        }
+        return null;
+    }
+
+    private String deviceIpInterface(String owner, String device) throws DBusException {
+        Object ip = get(owner, device, NmDevice.INTERFACE, NmDevice.IP_INTERFACE);
+        if (ip instanceof String s && !s.isEmpty()) return s;
+        return (String) get(owner, device, NmDevice.INTERFACE, NmDevice.INTERFACE_NAME);
+    }
+
+    private Set<String> addresses(String owner, String ip4) throws DBusException {
+        Set<String> out = new LinkedHashSet<>();
+        for (Object entry : list(get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.ADDRESS_DATA))) {
+            String a = field(entry, "address");
+            if (a != null) out.add(a);
+        }
+        return out;
+    }
+
+    private List<IpAddress> nameservers(String owner, String ip4, List<String> problems) throws DBusException {
+        List<String> texts = new ArrayList<>();
+        try {
+            for (Object entry : list(get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.NAMESERVER_DATA))) {
+                String a = field(entry, "address");
+                if (a != null) texts.add(a);
+            }
+        } catch (RuntimeException e) {
+            // NameserverData is missing before NetworkManager 1.14: the older Nameservers (au)
+            for (Object n : list(get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.NAMESERVERS))) {
+                long v = uint(n);
+                texts.add((v & 0xff) + "." + ((v >> 8) & 0xff) + "." + ((v >> 16) & 0xff) + "." + ((v >> 24) & 0xff));
+            }
+        }
+        List<IpAddress> out = new ArrayList<>();
+        for (String t : texts) {
+            try {
+                out.add(IpAddress.parse(t));
+            } catch (RuntimeException e) {
+                problems.add("left out the resolver '" + Validate.printable(t) + "': " + e.getMessage());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private Object get(String owner, String objectPath, String iface, String property) throws DBusException {
+        Properties p = connection.getRemoteObject(owner, objectPath, Properties.class);
+        Object v = p.Get(iface, property);
+        return v instanceof Variant<?> var ? var.getValue() : v;
+    }
+
+    private static String field(Object entry, String key) {
+        if (!(entry instanceof Map<?, ?> m)) return null;
+        Object v = m.get(key);
+        if (v instanceof Variant<?> var) v = var.getValue();
+        return v == null ? null : v.toString();
+    }
+
+    private static long uint(Object o) {
+        if (o instanceof UInt32 u) return u.longValue();
+        if (o instanceof Number n) return n.longValue();
+        return -1;
+    }
+
+    private static String path(Object o) {
+        String p = o instanceof DBusPath d ? d.getPath() : o == null ? null : o.toString();
+        return p == null || p.equals("/") ? null : p;
+    }
+
+    private static List<String> paths(Object o) {
+        List<String> out = new ArrayList<>();
+        for (Object e : list(o)) {
+            String p = path(e);
+            if (p != null) out.add(p);
+        }
+        return out;
+    }
+
+    private static List<Object> list(Object o) {
+        List<Object> out = new ArrayList<>();
+        if (o instanceof Collection<?> c) out.addAll(c);
+        else if (o != null && o.getClass().isArray()) {
+            for (int i = 0; i < Array.getLength(o); i++) out.add(Array.get(o, i));
+        }
+        return out;
+    }
+}
