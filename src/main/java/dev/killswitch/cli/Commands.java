@@ -252,6 +252,55 @@ final class Commands {
         }
     }
 
+    @Command(name = "daemon", mixinStandardHelpOptions = true,
+            description = {"Grant NetworkManager's VPNs from D-Bus, without a dispatcher script. Runs until stopped.",
+                    "",
+                    "It connects to the system bus and reads NetworkManager's properties: the active connections",
+                    "that are activated VPNs, the interface that carries each one's traffic and its IPv4 resolvers.",
+                    "It grants each such VPN (as 'hook nm vpn-up IFACE DNS...' would) and withdraws the grants it",
+                    "made once the VPN is no longer activated (as 'hook nm vpn-down IFACE'). It reads them again at",
+                    "start, on every signal of NetworkManager (StateChanged, VpnStateChanged, PropertiesChanged), when",
+                    "NetworkManager gets a new owner on the bus, and every --resync; signals are only hints, so a",
+                    "lost or stale one cannot leave the grants wrong. A signal that does not come from the process",
+                    "that owns org.freedesktop.NetworkManager is ignored and logged.",
+                    "",
+                    "It withdraws only its own grants (listed in nm-daemon-grants in the state directory), never a",
+                    "wg-quick hook's. The VPN's server must be in the config ([[endpoint]]): the daemon opens the",
+                    "tunnel, not the way to the server. Without the daemon, or while it restarts, the block stays:",
+                    "a VPN that comes up then carries nothing until the daemon grants it.",
+                    "",
+                    "Exit codes: 0 when stopped (SIGTERM), 3 when the bus connection is lost or cannot be made (the",
+                    "unit restarts it). Run it as a service: hooks/killswitch-daemon.service."})
+    static final class Daemon_ implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Option(names = "--resync", paramLabel = "DURATION", defaultValue = "10s",
+                description = "Read NetworkManager's VPNs this often even without a signal (default ${DEFAULT-VALUE}).")
+        String resync;
+
+        @Override
+        public Integer call() throws Exception {
+            Duration every = Durations.parse(resync);
+            KillSwitch ks = main.killSwitch();
+            dev.killswitch.daemon.NmDaemon daemon = new dev.killswitch.daemon.NmDaemon(ks,
+                    new StateStore(main.stateDir), every, line -> {
+                        System.err.println("killswitch daemon: " + line);
+                        System.err.flush();
+                    });
+            Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "daemon-stop"));
+            try {
+                return daemon.run(() -> {
+                    System.out.println("killswitch daemon: watching NetworkManager on the system bus, pid "
+                            + ProcessHandle.current().pid());
+                    System.out.flush();
+                });
+            } catch (org.freedesktop.dbus.exceptions.DBusException | RuntimeException e) {
+                System.err.println("killswitch daemon: cannot use the system bus: " + e.getMessage());
+                return Main.SYSTEM_ERROR;
+            }
+        }
+    }
+
     private static void report(KillSwitch.Change change, String what) {
         if (change.installedBaseline()) System.out.println("killswitch: no block was loaded; installed the baseline first");
         System.out.println("killswitch: " + what);
