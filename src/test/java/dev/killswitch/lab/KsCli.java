@@ -79,6 +79,16 @@ final class KsCli {
         return Sh.start(wrap.apply(argv));
     }
 
+    /** {@link #start} with these JVM options (e.g. a service's -Xmx) instead of the defaults. */
+    Proc startWithJvm(List<String> jvmOptions, String... args) {
+        List<String> argv = new ArrayList<>(List.of(javaBin()));
+        argv.addAll(jvmOptions);
+        argv.addAll(List.of("-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(),
+                "--state-dir", stateDir.toString()));
+        argv.addAll(List.of(args));
+        return Sh.start(wrap.apply(argv));
+    }
+
     Sh.Result check(String... args) {
         Sh.Result r = run(args);
         if (!r.ok()) throw new AssertionError("killswitch failed: " + r.describe());

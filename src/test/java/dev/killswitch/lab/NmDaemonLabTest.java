@@ -1,0 +1,245 @@
+package dev.killswitch.lab;
+
+import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
+import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code killswitch daemon} with a real NetworkManager 1.42 and an OpenVPN connection, with NO dispatcher
+ * script: the daemon alone (D-Bus, inside the lab's mount namespace and its own system bus) grants and
+ * withdraws the VPN. Leaks are counted at the ISP with real packets.
+ */
+class NmDaemonLabTest {
+
+    private static final int PORT = 9999;
+    private static final byte[] ORIGINAL = "# the ISP's resolver, as DHCP said\nnameserver 198.51.100.1\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    private static final String CONFIG = """
+            [[endpoint]]
+            address = "203.0.113.5"
+            port = 1194
+            protocol = "udp"
+            [dns]
+            mode = "resolv-conf"
+            """;
+    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
+
+    private Lab lab;
+    private NetworkManagerLab nm;
+    private KsCli ks;
+    private Proc daemon;
+    private long daemonPid;
+    private final StringBuilder daemonLogs = new StringBuilder();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        LabSupport.assumeNetworkManagerLab();
+        lab = new Lab();
+        Files.write(lab.resolvConf(), ORIGINAL);
+        NetworkManagerLab[] holder = new NetworkManagerLab[1];
+        ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
+        ks.writeConfig(CONFIG);
+        nm = new NetworkManagerLab(lab, null);
+        holder[0] = nm;
+        lab.startUdpSink(PORT);
+        nm.countThroughTunnel("tun", PORT);
+        nm.countPlaintext("plain");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (daemon != null) {
+            daemonLogs.append(daemon.stderr());
+            daemon.close();
+        }
+        if (daemonPid > 0) ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+        if (nm != null) nm.close();
+        if (lab != null) lab.close();
+        if (ks != null) ks.delete();
+        if (daemonLogs.length() > 0) System.out.println("[nm-daemon] daemon log:\n" + daemonLogs);
+    }
+
+    @Test
+    void theDaemonAloneGrantsWithdrawsAndIgnoresSpoofedSignals() throws Exception {
+        long testStart = System.nanoTime();
+        ks.check("enable");
+        startDaemon();
+        Map<String, Long> plaintext = new LinkedHashMap<>();
+
+        // a) up: traffic through the tunnel, DNS at the VPN's resolver, nothing in plaintext
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 30_000);
+        Proc.sleep(300);
+        assertEquals(0, lab.packets("tun"));
+        long start = System.nanoTime();
+        Sh.Result up = nm.vpnUp();
+        long activatedMs = ms(start);
+        assertTrue(up.ok(), up.describe());
+        long activatedAt = System.nanoTime();
+        awaitTrue(() -> lab.packets("tun") > 0, Duration.ofSeconds(10), "a packet through the tunnel");
+        long firstPacketMs = ms(activatedAt);
+        awaitTrue(() -> nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4),
+                Duration.ofSeconds(5), "resolv.conf pointing at the tunnel's resolver");
+        String resolv = nm.exec("cat", "/etc/resolv.conf").orThrow().stdout();
+        assertFalse(resolv.contains("198.51.100.1"), resolv);
+        Proc.sleep(300);
+        PacerRun.Totals totals = pacer.stop();
+        assertTrue(totals.eperm() > 0, "refused before the daemon granted the tunnel: " + totals);
+        assertEquals(0, lab.packets("plain"), "plaintext at the ISP on up: " + totals);
+        plaintext.put("up", lab.packets("plain"));
+
+        // c) a spoofed VpnStateChanged / StateChanged "disconnected" from another process: nothing changes
+        String active = activePath(up.stdout());
+        Sh.Result spoof = nm.exec("dbus-send", "--system", "--type=signal", active,
+                "org.freedesktop.NetworkManager.VPN.Connection.VpnStateChanged", "uint32:7", "uint32:2");
+        assertTrue(spoof.ok(), spoof.describe());
+        Sh.Result spoof2 = nm.exec("dbus-send", "--system", "--type=signal", active,
+                "org.freedesktop.NetworkManager.Connection.Active.StateChanged", "uint32:4", "uint32:2");
+        assertTrue(spoof2.ok(), spoof2.describe());
+        awaitTrue(() -> daemon.stderr().contains("ignored VpnStateChanged on " + active)
+                        && daemon.stderr().contains("ignored StateChanged on " + active),
+                Duration.ofSeconds(5), "the daemon logging the spoofed signals as ignored");
+        Proc.sleep(500);
+        assertTrue(granted(), "the grant stays after a spoofed signal: " + ruleset());
+        lab.resetCounter("tun");
+        assertEquals(Probe.Outcome.SENT, lab.udpSend(TARGET_V4, PORT).outcome(), "traffic still flows after the spoof");
+        awaitTrue(() -> lab.packets("tun") > 0, Duration.ofSeconds(2), "the packet through the tunnel after the spoof");
+
+        // b) faults at 10,000 pps
+        plaintext.put("kill -9 openvpn", fault(nm::killClientOpenvpn));
+        awaitTrue(() -> !granted() && !ownedFile().contains(nm.clientTun()), Duration.ofSeconds(10),
+                "the daemon withdrawing the grant after kill -9 of openvpn");
+
+        upAndGranted();
+        plaintext.put("nmcli down", fault(() -> assertTrue(nm.vpnDown().ok())));
+        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the daemon withdrawing the grant after nmcli down");
+        assertFalse(ks.check("status", "--json").stdout().contains("\"" + nm.clientTun() + "\""), "state after down");
+
+        // the daemon killed with -9; the VPN goes down while it is dead; the restarted daemon reconciles at start
+        upAndGranted();
+        plaintext.put("kill -9 daemon, nmcli down", fault(() -> {
+            killDaemon();
+            assertTrue(nm.vpnDown().ok());
+        }));
+        assertTrue(granted(), "nobody withdrew the grant while the daemon was dead");
+        startDaemon();
+        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the restarted daemon withdrawing the stale grant");
+        assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked with no VPN");
+
+        // and the other way: the VPN comes up while the daemon is dead; the restarted one grants it
+        killDaemon();
+        Sh.Result up2 = nm.vpnUp();
+        assertTrue(up2.ok(), up2.describe());
+        Proc.sleep(500);
+        assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "no grant without the daemon");
+        startDaemon();
+        awaitTrue(this::granted, Duration.ofSeconds(10), "the restarted daemon granting the VPN that came up meanwhile");
+        lab.resetCounter("tun");
+        awaitTrue(() -> lab.udpSend(TARGET_V4, PORT).outcome() == Probe.Outcome.SENT && lab.packets("tun") > 0,
+                Duration.ofSeconds(5), "traffic through the tunnel after the restart");
+        assertTrue(nm.vpnDown().ok());
+        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after the last down");
+
+        // d) the daemon's memory after all that
+        String rss = Files.readAllLines(Path.of("/proc", Long.toString(daemonPid), "status")).stream()
+                .filter(l -> l.startsWith("VmRSS:")).findFirst().orElse("VmRSS: ?").replaceAll("\\s+", " ");
+        assertTrue(daemon.isAlive(), "the daemon still runs");
+        assertTrue(ruleset().contains("table inet killswitch"), "the block stays");
+        plaintext.forEach((fault, plain) -> assertEquals(0L, plain, "plaintext at the ISP, " + fault));
+        System.out.printf("[nm-daemon] nmcli connection up returned (VPN activated) after %d ms; first packet through "
+                        + "the tunnel %d ms after activation; plaintext at the ISP per fault at 10,000 pps: %s; daemon %s "
+                        + "(pid %d); test took %d ms%n",
+                activatedMs, firstPacketMs, plaintext, rss, daemonPid, ms(testStart));
+    }
+
+    /** 10,000 pps through the tunnel, the fault, 1.5 s more; returns the plaintext packets counted at the ISP. */
+    private long fault(Runnable fault) {
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 10_000, 20_000);
+        Proc.sleep(500);
+        lab.resetCounter("plain");
+        long tunBefore = lab.packets("tun");
+        fault.run();
+        Proc.sleep(1500);
+        PacerRun.Totals totals = pacer.stop();
+        assertTrue(tunBefore > 2000, "traffic went through the tunnel before: " + tunBefore);
+        assertTrue(totals.eperm() > 1000, "the block refused the sender's packets: " + totals);
+        awaitTrue(() -> !nm.clientTunExists() && nm.vpnState().isEmpty(), Duration.ofSeconds(10), "the VPN gone");
+        return lab.packets("plain");
+    }
+
+    private void upAndGranted() {
+        Sh.Result up = nm.vpnUp();
+        assertTrue(up.ok(), up.describe());
+        lab.resetCounter("tun");
+        awaitTrue(() -> lab.udpSend(TARGET_V4, PORT).outcome() == Probe.Outcome.SENT && lab.packets("tun") > 0,
+                Duration.ofSeconds(10), "the daemon granting the tunnel");
+    }
+
+    private void startDaemon() {
+        if (daemon != null) daemonLogs.append(daemon.stderr());
+        // the JVM options of hooks/killswitch-daemon.service
+        daemon = ks.startWithJvm(java.util.List.of("-Xmx32m", "-XX:+UseSerialGC", "-Xss512k"), "daemon", "--resync", "3s");
+        if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
+            throw new AssertionError("the daemon did not start: " + daemon.describe());
+        }
+        Matcher m = READY.matcher(daemon.stdout());
+        assertTrue(m.find(), daemon.stdout());
+        daemonPid = Long.parseLong(m.group(1));
+    }
+
+    private void killDaemon() {
+        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+        awaitTrue(() -> ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false) == false,
+                Duration.ofSeconds(5), "the daemon gone after kill -9");
+        daemonPid = 0;
+    }
+
+    private boolean granted() {
+        return ruleset().contains("\"" + nm.clientTun() + "\"");
+    }
+
+    private String ownedFile() {
+        try {
+            Path f = ks.stateDir.resolve("nm-daemon-grants");
+            return Files.exists(f) ? Files.readString(f) : "";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private String ruleset() {
+        return lab.execInClient("nft", "list", "table", "inet", "killswitch").orThrow().stdout();
+    }
+
+    private static String activePath(String nmcliUp) {
+        Matcher m = Pattern.compile("(/org/freedesktop/NetworkManager/ActiveConnection/\\d+)").matcher(nmcliUp);
+        assertTrue(m.find(), nmcliUp);
+        return m.group(1);
+    }
+
+    private static long ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+            Proc.sleep(5);
+        }
+    }
+}
