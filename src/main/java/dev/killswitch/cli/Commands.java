@@ -269,8 +269,9 @@ final class Commands {
                     "tunnel, not the way to the server. Without the daemon, or while it restarts, the block stays:",
                     "a VPN that comes up then carries nothing until the daemon grants it.",
                     "",
-                    "Exit codes: 0 when stopped (SIGTERM), 3 when the bus connection is lost or cannot be made (the",
-                    "unit restarts it). Run it as a service: hooks/killswitch-daemon.service."})
+                    "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the bus connection is lost or cannot",
+                    "be made (the unit restarts it). Stopping it changes nothing: the grants and the block stay.",
+                    "Run it as a service: hooks/killswitch-daemon.service."})
     static final class Daemon_ implements Callable<Integer> {
         @ParentCommand Main main;
 
