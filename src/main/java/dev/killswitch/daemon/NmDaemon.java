@@ -82,7 +82,8 @@ public final class NmDaemon {
                     return;
                 }
                 owner = s.newOwner == null || s.newOwner.isEmpty() ? null : s.newOwner;
-                events.add("NetworkManager's owner is now " + (owner == null ? "nobody" : owner));
+                log.accept("org.freedesktop.NetworkManager is now owned by " + (owner == null ? "nobody" : owner));
+                events.add("new owner");
             });
             c.addSigHandler(Properties.PropertiesChanged.class, s -> {
                 if (s.getPath() == null || !s.getPath().startsWith(NM_PATH_PREFIX)) return;
@@ -122,6 +123,7 @@ public final class NmDaemon {
     private int work(DBusConnection c, NmVpnReader reader) {
         long resyncNanos = resync.toNanos();
         long next = System.nanoTime() + resyncNanos;
+        long retryNanos = 0;
         boolean due = false;
         while (!stopping) {
             String e;
@@ -146,8 +148,15 @@ public final class NmDaemon {
                 due = true;
             }
             if (!due) continue;
-            next = System.nanoTime() + resyncNanos;
-            due = !reconcile(c, reader);
+            due = false;
+            if (reconcile(c, reader)) {
+                retryNanos = 0;
+                next = System.nanoTime() + resyncNanos;
+            } else {
+                // again soon, backing off (200 ms, doubling, up to --resync); a new signal still comes first
+                retryNanos = Math.min(resyncNanos, retryNanos == 0 ? 200_000_000L : retryNanos * 2);
+                next = System.nanoTime() + retryNanos;
+            }
         }
         return 0;
     }

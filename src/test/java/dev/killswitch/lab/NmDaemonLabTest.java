@@ -154,16 +154,33 @@ class NmDaemonLabTest {
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after the last down");
 
+        // NetworkManager restarted: the daemon follows its new owner on the bus (else it would ignore its signals)
+        nm.restartNetworkManager();
+        awaitTrue(() -> daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"),
+                Duration.ofSeconds(5), "the daemon noting NetworkManager's new owner");
+        upAndGranted();
+        assertTrue(nm.vpnDown().ok());
+        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after down with the restarted NetworkManager");
+
         // d) the daemon's memory after all that
         String rss = Files.readAllLines(Path.of("/proc", Long.toString(daemonPid), "status")).stream()
                 .filter(l -> l.startsWith("VmRSS:")).findFirst().orElse("VmRSS: ?").replaceAll("\\s+", " ");
+        long rssPid = daemonPid;
         assertTrue(daemon.isAlive(), "the daemon still runs");
         assertTrue(ruleset().contains("table inet killswitch"), "the block stays");
+
+        // the bus gone: the daemon exits non-zero (for its unit to restart it); the block stays
+        long bus = Long.parseLong(Files.readString(nm.workDir().resolve("dbus.pid")).trim());
+        ProcessHandle.of(bus).ifPresent(ProcessHandle::destroyForcibly);
+        assertTrue(daemon.waitFor(Duration.ofSeconds(10)), "the daemon exits once the bus is gone");
+        assertEquals(3, daemon.exitCode(), daemon.describe());
+        daemonPid = 0;
+        assertTrue(ruleset().contains("table inet killswitch"), "the block stays without the daemon");
         plaintext.forEach((fault, plain) -> assertEquals(0L, plain, "plaintext at the ISP, " + fault));
         System.out.printf("[nm-daemon] nmcli connection up returned (VPN activated) after %d ms; first packet through "
                         + "the tunnel %d ms after activation; plaintext at the ISP per fault at 10,000 pps: %s; daemon %s "
                         + "(pid %d); test took %d ms%n",
-                activatedMs, firstPacketMs, plaintext, rss, daemonPid, ms(testStart));
+                activatedMs, firstPacketMs, plaintext, rss, rssPid, ms(testStart));
     }
 
     /** 10,000 pps through the tunnel, the fault, 1.5 s more; returns the plaintext packets counted at the ISP. */
@@ -191,8 +208,9 @@ class NmDaemonLabTest {
 
     private void startDaemon() {
         if (daemon != null) daemonLogs.append(daemon.stderr());
-        // the JVM options of hooks/killswitch-daemon.service
-        daemon = ks.startWithJvm(java.util.List.of("-Xmx32m", "-XX:+UseSerialGC", "-Xss512k"), "daemon", "--resync", "3s");
+        // the JVM options of hooks/killswitch-daemon.service through bin/killswitch
+        daemon = ks.startWithJvm(java.util.List.of("-Xmx32m", "-XX:+UseSerialGC", "-Xss512k",
+                "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"), "daemon", "--resync", "3s");
         if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
             throw new AssertionError("the daemon did not start: " + daemon.describe());
         }
