@@ -56,6 +56,8 @@ public final class NmDaemon {
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
     private volatile String owner;
     private volatile boolean stopping;
+    /** Whether the kernel's table was checked against the state since the start (worker thread only). */
+    private boolean kernelChecked;
 
     public NmDaemon(KillSwitch ks, StateStore store, Duration resync, Consumer<String> log) {
         this.ks = ks;
@@ -176,6 +178,17 @@ public final class NmDaemon {
         }
         problems.forEach(p -> log.accept("NetworkManager: " + p));
         try {
+            if (!kernelChecked) {
+                // A process killed between its nft change and its state write (this daemon, a hook) leaves
+                // the kernel and the state apart, and a grant the state has would never be applied again:
+                // at start, reload the table from the state when they differ (when it is loaded at all).
+                List<String> diff = ks.verify();
+                if (!diff.isEmpty() && !diff.get(0).endsWith("is not loaded in the kernel")) {
+                    ks.enable(null);
+                    log.accept("the kernel's table did not match the state (" + diff + "): reloaded it from the state");
+                }
+                kernelChecked = true;
+            }
             RuntimeState state = store.load();
             TreeSet<String> owned = readOwned();
             for (Map.Entry<String, List<IpAddress>> w : want.entrySet()) {

@@ -110,8 +110,14 @@ class NmDaemonLabTest {
         Sh.Result spoof2 = nm.exec("dbus-send", "--system", "--type=signal", active,
                 "org.freedesktop.NetworkManager.Connection.Active.StateChanged", "uint32:4", "uint32:2");
         assertTrue(spoof2.ok(), spoof2.describe());
+        // and a spoofed NameOwnerChanged handing the name to the spoofer: followed, it would read the spoofer's properties
+        Sh.Result spoof3 = nm.exec("dbus-send", "--system", "--type=signal", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameOwnerChanged", "string:org.freedesktop.NetworkManager", "string::1.1",
+                "string::1.999");
+        assertTrue(spoof3.ok(), spoof3.describe());
         awaitTrue(() -> daemon.stderr().contains("ignored VpnStateChanged on " + active)
-                        && daemon.stderr().contains("ignored StateChanged on " + active),
+                        && daemon.stderr().contains("ignored StateChanged on " + active)
+                        && daemon.stderr().contains("ignored NameOwnerChanged"),
                 Duration.ofSeconds(5), "the daemon logging the spoofed signals as ignored");
         Proc.sleep(500);
         assertTrue(granted(), "the grant stays after a spoofed signal: " + ruleset());
@@ -137,7 +143,9 @@ class NmDaemonLabTest {
         }));
         assertTrue(granted(), "nobody withdrew the grant while the daemon was dead");
         startDaemon();
-        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the restarted daemon withdrawing the stale grant");
+        // the log line comes after the state and DNS are written: killing the daemon before it is another fault
+        awaitTrue(() -> !granted() && daemon.stderr().contains("is no longer activated: withdrew its grant"),
+                Duration.ofSeconds(10), "the restarted daemon withdrawing the stale grant");
         assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked with no VPN");
 
         // and the other way: the VPN comes up while the daemon is dead; the restarted one grants it
@@ -151,6 +159,15 @@ class NmDaemonLabTest {
         lab.resetCounter("tun");
         awaitTrue(() -> lab.udpSend(TARGET_V4, PORT).outcome() == Probe.Outcome.SENT && lab.packets("tun") > 0,
                 Duration.ofSeconds(5), "traffic through the tunnel after the restart");
+
+        // a process killed between its nft change and its state write: the kernel lacks a grant the state has;
+        // the restarted daemon reloads the table from the state
+        killDaemon();
+        lab.execInClient("nft", "flush", "set", "inet", "killswitch", "tunnels").orThrow();
+        assertFalse(granted());
+        startDaemon();
+        awaitTrue(() -> granted() && daemon.stderr().contains("reloaded it from the state"), Duration.ofSeconds(10),
+                "the restarted daemon putting the grant the state has back into the kernel");
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after the last down");
 
