@@ -1,6 +1,7 @@
 package dev.killswitch.daemon;
 
 import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Validate;
 import dev.killswitch.nm.NmActiveConnection;
 import dev.killswitch.nm.NmManager;
 import dev.killswitch.nm.NmVpnConnection;
@@ -220,7 +221,13 @@ public final class NmDaemon {
     private TreeSet<String> readOwned() throws IOException {
         TreeSet<String> out = new TreeSet<>();
         if (Files.exists(ownedFile)) {
-            for (String l : Files.readAllLines(ownedFile)) if (!l.isBlank()) out.add(l.trim());
+            for (String l : Files.readAllLines(ownedFile)) {
+                String name = l.trim();
+                if (name.isEmpty()) continue;
+                // names from a file go through the same check as names from the bus
+                if (Validate.interfaceNameProblem(name) != null) throw new IOException(ownedFile + ": " + Validate.interfaceNameProblem(name));
+                out.add(name);
+            }
         }
         return out;
     }
