@@ -226,8 +226,9 @@ class NmDaemonLabTest {
     private void startDaemon() {
         if (daemon != null) daemonLogs.append(daemon.stderr());
         // the JVM options of hooks/killswitch-daemon.service through bin/killswitch
-        daemon = ks.startWithJvm(java.util.List.of("-Xmx32m", "-XX:+UseSerialGC", "-Xss512k",
-                "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"), "daemon", "--resync", "3s");
+        daemon = ks.startWithJvm(java.util.List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
+                "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
+                "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"), "daemon", "--resync", "3s");
         if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
             throw new AssertionError("the daemon did not start: " + daemon.describe());
         }
