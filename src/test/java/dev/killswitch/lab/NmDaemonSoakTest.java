@@ -1,0 +1,78 @@
+package dev.killswitch.lab;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The daemon's resident memory over a long run of NetworkManager events: a VPN brought up and down
+ * every few seconds for KILLSWITCH_SOAK_MINUTES minutes, VmRSS sampled every minute. Opt-in (it runs
+ * for as long as asked): without that variable it is skipped, saying so.
+ */
+class NmDaemonSoakTest {
+    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
+    /** The JVM options of hooks/killswitch-daemon.service. */
+    static final List<String> DAEMON_JVM = List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
+            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
+            "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+
+    @Test
+    void residentMemoryOverALongRunOfEvents() throws Exception {
+        String minutes = System.getenv("KILLSWITCH_SOAK_MINUTES");
+        Assumptions.assumeTrue(minutes != null && minutes.matches("[0-9]{1,4}"),
+                "soak skipped: set KILLSWITCH_SOAK_MINUTES=N to run the daemon through N minutes of VPN up/down");
+        LabSupport.assumeNetworkManagerLab();
+        try (Lab lab = new Lab()) {
+            NetworkManagerLab[] holder = new NetworkManagerLab[1];
+            KsCli ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
+            try (NetworkManagerLab nm = new NetworkManagerLab(lab, null)) {
+                holder[0] = nm;
+                ks.writeConfig("[[endpoint]]\naddress = \"203.0.113.5\"\nport = 1194\nprotocol = \"udp\"\n"
+                        + "[dns]\nmode = \"resolv-conf\"\n");
+                ks.check("enable");
+                try (Proc daemon = ks.startWithJvm(DAEMON_JVM, "daemon", "--resync", "10s")) {
+                    assertTrue(daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20)), daemon.describe());
+                    Matcher m = READY.matcher(daemon.stdout());
+                    assertTrue(m.find(), daemon.stdout());
+                    long pid = Long.parseLong(m.group(1));
+                    long end = System.nanoTime() + Duration.ofMinutes(Long.parseLong(minutes)).toNanos();
+                    long nextSample = System.nanoTime();
+                    int cycles = 0;
+                    List<String> samples = new ArrayList<>();
+                    while (System.nanoTime() < end) {
+                        if (System.nanoTime() >= nextSample) {
+                            samples.add(cycles + " cycles: " + rssKb(pid) + " kB");
+                            System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
+                            nextSample += Duration.ofMinutes(1).toNanos();
+                        }
+                        assertTrue(nm.vpnUp().ok(), "vpn up");
+                        Proc.sleep(1500);
+                        assertTrue(nm.vpnDown().ok(), "vpn down");
+                        Proc.sleep(1500);
+                        cycles++;
+                    }
+                    assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
+                    samples.add(cycles + " cycles: " + rssKb(pid) + " kB");
+                    System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
+                }
+            } finally {
+                ks.delete();
+            }
+        }
+    }
+
+    private static long rssKb(long pid) throws java.io.IOException {
+        for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+        throw new AssertionError("no VmRSS for " + pid);
+    }
+}
