@@ -294,7 +294,15 @@ final class Commands {
                         System.err.println("killswitch daemon: " + line);
                         System.err.flush();
                     });
-            Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "daemon-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                daemon.stop();
+                try {
+                    // for the worker to finish a change and the control socket to be removed
+                    daemon.awaitStopped(Duration.ofSeconds(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "daemon-stop"));
             try {
                 return daemon.run(() -> {
                     System.out.println("killswitch daemon: watching NetworkManager on the system bus, pid "

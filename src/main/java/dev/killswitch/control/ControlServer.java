@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.LinkedHashMap;
@@ -24,7 +25,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
 /**
- * The daemon's control socket: {@code <state-dir>/control.sock}, mode 0600 in the 0700 state directory.
+ * The daemon's control socket: {@code <state-dir>/control.sock}, mode 0600 from its first moment there.
  * Each connection carries one request line and gets one reply line. The peer's credentials
  * (SO_PEERCRED) are checked before the request is even parsed: only root may change anything. A
  * valid request from root goes to {@code handler} (which runs it on the daemon's worker thread).
@@ -70,13 +71,21 @@ public final class ControlServer implements AutoCloseable {
             log.accept("removed a stale " + sock + " (nobody answered on it)");
         }
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        // bound in a fresh 0700 folder, made 0600, then renamed into place: at its final path it is never
+        // open to others, whatever the state directory's mode and the umask
+        Path privateDir = Files.createTempDirectory(stateDir, ".control-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try {
-            server.bind(UnixDomainSocketAddress.of(sock));
-            // before the first accept; the 0700 folder already keeps others out meanwhile
-            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+            Path tmp = privateDir.resolve("s");
+            server.bind(UnixDomainSocketAddress.of(tmp));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.move(tmp, sock, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;
+        } finally {
+            Files.deleteIfExists(privateDir.resolve("s"));
+            Files.deleteIfExists(privateDir);
         }
         ControlServer s = new ControlServer(sock, server, log, handler);
         s.acceptor.start();

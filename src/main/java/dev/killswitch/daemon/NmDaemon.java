@@ -65,6 +65,7 @@ public final class NmDaemon {
     /** Requests from the control socket, run by the worker thread between reconciles. */
     private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
     private static final String REQUEST = "control request";
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private volatile String owner;
     private volatile boolean stopping;
     /** Whether the kernel's table was checked against the state since the start (worker thread only). */
@@ -83,8 +84,21 @@ public final class NmDaemon {
         events.add("stop");
     }
 
+    /** Waits until {@link #run} has returned (its control socket closed and removed), at most {@code timeout}. */
+    public void awaitStopped(Duration timeout) throws InterruptedException {
+        stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Runs until stopped (returns 0) or until the bus connection is lost (returns 3). */
     public int run(Runnable onReady) throws DBusException, IOException {
+        try {
+            return connectAndWork(onReady);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private int connectAndWork(Runnable onReady) throws DBusException, IOException {
         try (DBusConnection c = DBusConnectionBuilder.forSystemBus().withShared(false).build()) {
             DBus bus = c.getRemoteObject(DBUS_NAME, "/org/freedesktop/DBus", DBus.class);
             // handlers first, then the owner: an owner change in between is not missed
