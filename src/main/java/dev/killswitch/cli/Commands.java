@@ -275,6 +275,10 @@ final class Commands {
                     "tunnel, not the way to the server. Without the daemon, or while it restarts, the block stays:",
                     "a VPN that comes up then carries nothing until the daemon grants it.",
                     "",
+                    "While it runs it listens on control.sock in the state directory (mode 0600, root only, checked",
+                    "with SO_PEERCRED): up, down, allow-lan, pause, resume, enable and the hooks send their change",
+                    "there and it makes it on its own worker thread; without a daemon they act directly.",
+                    "",
                     "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the bus connection is lost or cannot",
                     "be made (the unit restarts it). Stopping it changes nothing: the grants and the block stay.",
                     "Run it as a service: hooks/killswitch-daemon.service."})
