@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.Validate;
+import dev.killswitch.control.ControlClient;
+import dev.killswitch.control.ControlRequest;
 import dev.killswitch.dns.DnsStatus;
 import dev.killswitch.dns.ResolvConfFacts;
 import dev.killswitch.nft.NftScript;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,7 +45,9 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            String dnsProblem = main.killSwitch().enable(persist);
+            Map<String, Object> reply = persist == null ? viaDaemon(main, ControlRequest.simple("enable")) : null;
+            if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
+            String dnsProblem = reply != null ? (String) reply.get("dns_problem") : main.killSwitch().enable(persist);
             System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
             if (dnsProblem != null) System.err.println("killswitch: WARNING: DNS: " + dnsProblem);
             if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);
@@ -142,8 +147,7 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Validate.interfaceName(iface);
-            report(main.killSwitch().up(iface), "tunnel " + iface + " allowed");
-            return Main.OK;
+            return change(main, ControlRequest.up(iface), () -> main.killSwitch().up(iface), "tunnel " + iface + " allowed");
         }
     }
 
@@ -158,8 +162,8 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Validate.interfaceName(iface);
-            report(main.killSwitch().down(iface), "tunnel " + iface + " withdrawn; the block stays");
-            return Main.OK;
+            return change(main, ControlRequest.down(iface), () -> main.killSwitch().down(iface),
+                    "tunnel " + iface + " withdrawn; the block stays");
         }
     }
 
@@ -179,8 +183,8 @@ final class Commands {
                 case "off" -> false;
                 default -> throw new IllegalArgumentException("allow-lan takes 'on' or 'off', not '" + Validate.printable(value) + "'");
             };
-            report(main.killSwitch().allowLan(allow), allow ? "LAN allowed" : "LAN blocked");
-            return Main.OK;
+            return change(main, ControlRequest.allowLan(allow), () -> main.killSwitch().allowLan(allow),
+                    allow ? "LAN allowed" : "LAN blocked");
         }
     }
 
@@ -197,8 +201,11 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Duration d = Durations.parse(duration);
-            report(main.killSwitch().pause(d), "PAUSED for " + duration + "; traffic is NOT guarded until then");
-            return Main.OK;
+            if (d.isNegative() || d.isZero() || d.compareTo(KillSwitch.MAX_PAUSE) > 0) {
+                throw new IllegalArgumentException("a pause lasts more than 0 and at most " + KillSwitch.MAX_PAUSE.toHours() + " hours");
+            }
+            return change(main, ControlRequest.pause(d), () -> main.killSwitch().pause(d),
+                    "PAUSED for " + duration + "; traffic is NOT guarded until then");
         }
     }
 
@@ -208,8 +215,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            report(main.killSwitch().resume(), "resumed; the block is back");
-            return Main.OK;
+            return change(main, ControlRequest.simple("resume"), () -> main.killSwitch().resume(), "resumed; the block is back");
         }
     }
 
@@ -269,6 +275,10 @@ final class Commands {
                     "tunnel, not the way to the server. Without the daemon, or while it restarts, the block stays:",
                     "a VPN that comes up then carries nothing until the daemon grants it.",
                     "",
+                    "While it runs it listens on control.sock in the state directory (mode 0600, root only, checked",
+                    "with SO_PEERCRED): up, down, allow-lan, pause, resume, enable and the hooks send their change",
+                    "there and it makes it on its own worker thread; without a daemon they act directly.",
+                    "",
                     "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the bus connection is lost or cannot",
                     "be made (the unit restarts it). Stopping it changes nothing: the grants and the block stay.",
                     "Run it as a service: hooks/killswitch-daemon.service."})
@@ -288,7 +298,15 @@ final class Commands {
                         System.err.println("killswitch daemon: " + line);
                         System.err.flush();
                     });
-            Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "daemon-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                daemon.stop();
+                try {
+                    // for the worker to finish a change and the control socket to be removed
+                    daemon.awaitStopped(Duration.ofSeconds(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "daemon-stop"));
             try {
                 return daemon.run(() -> {
                     System.out.println("killswitch daemon: watching NetworkManager on the system bus, pid "
@@ -300,6 +318,37 @@ final class Commands {
                 return Main.SYSTEM_ERROR;
             }
         }
+    }
+
+    /** A change the daemon can make: sent over its control socket when it answers, else made here. */
+    interface Direct {
+        KillSwitch.Change run() throws Exception;
+    }
+
+    private static int change(Main main, ControlRequest request, Direct direct, String what) throws Exception {
+        Map<String, Object> reply = viaDaemon(main, request);
+        if (reply == null) {
+            report(direct.run(), what);
+            return Main.OK;
+        }
+        if (!Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
+        report(new KillSwitch.Change(Boolean.TRUE.equals(reply.get("installed_baseline")), (String) reply.get("dns_problem")), what);
+        return Main.OK;
+    }
+
+    /** The daemon's reply to the request, or null when no daemon answers on the control socket. */
+    private static Map<String, Object> viaDaemon(Main main, ControlRequest request) throws java.io.IOException {
+        Map<String, Object> reply = ControlClient.send(main.stateDir, request);
+        if (reply != null) {
+            System.err.println("killswitch: sent '" + request.describe() + "' to the daemon over "
+                    + ControlClient.socket(main.stateDir));
+        }
+        return reply;
+    }
+
+    private static int refused(Map<String, Object> reply) {
+        System.err.println("killswitch: " + Validate.printable(String.valueOf(reply.get("error"))) + " (the daemon's answer)");
+        return reply.get("exit") instanceof Long l && (l == Main.BAD_INPUT || l == Main.SYSTEM_ERROR) ? l.intValue() : Main.SYSTEM_ERROR;
     }
 
     private static void report(KillSwitch.Change change, String what) {

@@ -1,7 +1,10 @@
 package dev.killswitch.daemon;
 
+import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Validate;
+import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.ControlServer;
 import dev.killswitch.nm.NmActiveConnection;
 import dev.killswitch.nm.NmManager;
 import dev.killswitch.nm.NmVpnConnection;
@@ -15,10 +18,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -55,6 +62,10 @@ public final class NmDaemon {
     private final Duration resync;
     private final Consumer<String> log;
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    /** Requests from the control socket, run by the worker thread between reconciles. */
+    private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
+    private static final String REQUEST = "control request";
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private volatile String owner;
     private volatile boolean stopping;
     /** Whether the kernel's table was checked against the state since the start (worker thread only). */
@@ -73,8 +84,21 @@ public final class NmDaemon {
         events.add("stop");
     }
 
+    /** Waits until {@link #run} has returned (its control socket closed and removed), at most {@code timeout}. */
+    public void awaitStopped(Duration timeout) throws InterruptedException {
+        stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Runs until stopped (returns 0) or until the bus connection is lost (returns 3). */
     public int run(Runnable onReady) throws DBusException, IOException {
+        try {
+            return connectAndWork(onReady);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private int connectAndWork(Runnable onReady) throws DBusException, IOException {
         try (DBusConnection c = DBusConnectionBuilder.forSystemBus().withShared(false).build()) {
             DBus bus = c.getRemoteObject(DBUS_NAME, "/org/freedesktop/DBus", DBus.class);
             // handlers first, then the owner: an owner change in between is not missed
@@ -106,9 +130,69 @@ public final class NmDaemon {
             }
             NmVpnReader reader = new NmVpnReader(c);
             events.add("start");
-            onReady.run();
-            return work(c, reader);
+            try (ControlServer control = ControlServer.start(store.dir(), log, this::submit)) {
+                onReady.run();
+                return work(c, reader);
+            }
         }
+    }
+
+    /**
+     * A control-socket request (already validated, from root): queued for the worker thread, which owns
+     * every change the daemon makes; the reply says what happened. Called on the socket's threads.
+     */
+    Map<String, Object> submit(ControlRequest r, String who) {
+        CompletableFuture<Map<String, Object>> reply = new CompletableFuture<>();
+        requests.add(() -> reply.complete(execute(r, who)));
+        events.add(REQUEST);
+        try {
+            return reply.get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failure("the daemon is stopping", 3);
+        } catch (ExecutionException | TimeoutException e) {
+            return failure("the daemon did not answer in time: " + e, 3);
+        }
+    }
+
+    /** Runs one control request (worker thread only). */
+    private Map<String, Object> execute(ControlRequest r, String who) {
+        KillSwitch as = ks.withActor(who);
+        try {
+            KillSwitch.Change ch = null;
+            String dnsProblem = null;
+            switch (r.op()) {
+                case "up" -> ch = as.up(r.iface());
+                case "down" -> ch = as.down(r.iface());
+                case "allow-tunnel" -> ch = as.allowTunnel(r.iface(), r.dns());
+                case "allow-lan" -> ch = as.allowLan(r.allow());
+                case "pause" -> ch = as.pause(r.pause());
+                case "resume" -> ch = as.resume();
+                case "enable" -> dnsProblem = as.enable(null);
+                default -> throw new IllegalArgumentException("unknown op " + r.op());
+            }
+            if (ch != null) dnsProblem = ch.dnsProblem();
+            log.accept("did " + r.describe() + ", asked by " + who);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ok", true);
+            m.put("installed_baseline", ch != null && ch.installedBaseline());
+            if (dnsProblem != null) m.put("dns_problem", dnsProblem);
+            return m;
+        } catch (ConfigException | IllegalArgumentException e) {
+            log.accept("refused " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            return failure(e.getMessage(), 2);
+        } catch (Exception e) {
+            log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            return failure(e.getMessage(), 3);
+        }
+    }
+
+    private static Map<String, Object> failure(String error, long exit) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", false);
+        m.put("error", String.valueOf(error));
+        m.put("exit", exit);
+        return m;
     }
 
     private boolean fromOwner(DBusSignal s, String what) {
@@ -145,7 +229,9 @@ public final class NmDaemon {
                 List<String> why = new ArrayList<>(List.of(e));
                 events.drainTo(why);
                 if (why.contains("stop")) return 0;
-                due = true;
+                for (Runnable r; (r = requests.poll()) != null; ) r.run();
+                // a control request alone needs no reading of NetworkManager
+                if (why.stream().anyMatch(w -> !w.equals(REQUEST))) due = true;
             }
             if (System.nanoTime() - next > 0) {
                 due = true;

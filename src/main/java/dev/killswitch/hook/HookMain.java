@@ -3,6 +3,8 @@ package dev.killswitch.hook;
 import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Validate;
+import dev.killswitch.control.ControlClient;
+import dev.killswitch.control.ControlRequest;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The hook path: {@code killswitch hook wg-quick EVENT IFACE [CONFIG_FILE] [DNS...]}. It runs on
@@ -93,6 +96,17 @@ public final class HookMain {
         }
         String event = args[1];
         String iface = Validate.interfaceName(args[2]);
+        if (event.equals("post-up") || event.equals("pre-down") || event.equals("post-down")) {
+            // arguments checked here first: a refused hook must still fail closed locally
+            ControlRequest r;
+            try {
+                r = event.equals("post-up") ? ControlRequest.allowTunnel(iface, dns(args)) : ControlRequest.down(iface);
+            } catch (ConfigException | IllegalArgumentException e) {
+                throw new Refused(e, failClosed(killSwitch("wg-quick hook"), e));
+            }
+            Integer sent = viaDaemon(r);
+            if (sent != null) return sent;
+        }
         KillSwitch ks = killSwitch("wg-quick hook");
         KillSwitch.Change change;
         try {
@@ -147,9 +161,29 @@ public final class HookMain {
         } catch (IllegalArgumentException bad) {
             throw new Refused(bad, failClosed(ks, bad));
         }
+        Integer sent = viaDaemon(e.up() ? ControlRequest.allowTunnel(e.iface(), e.dns()) : ControlRequest.down(e.iface()));
+        if (sent != null) return sent;
         KillSwitch.Change change = e.up() ? ks.allowTunnel(e.iface(), e.dns()) : ks.down(e.iface());
         if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
         if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
+        return 0;
+    }
+
+    /**
+     * Sends the change to the daemon when one answers on its control socket; null when none does (the
+     * hook then acts itself). Which way it went is said on stderr only.
+     */
+    private static Integer viaDaemon(ControlRequest r) throws IOException {
+        Path stateDir = Path.of(System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch"));
+        Map<String, Object> reply = ControlClient.send(stateDir, r);
+        if (reply == null) return null;
+        System.err.println("killswitch hook: sent '" + r.describe() + "' to the daemon over " + ControlClient.socket(stateDir));
+        if (!Boolean.TRUE.equals(reply.get("ok"))) {
+            System.err.println("killswitch hook: " + Validate.printable(String.valueOf(reply.get("error"))) + " (the daemon's answer)");
+            return reply.get("exit") instanceof Long l && l == 2 ? 2 : 3;
+        }
+        if (Boolean.TRUE.equals(reply.get("installed_baseline"))) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        if (reply.get("dns_problem") != null) System.err.println("killswitch hook: WARNING: DNS: " + reply.get("dns_problem"));
         return 0;
     }
 

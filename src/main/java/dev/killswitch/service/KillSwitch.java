@@ -59,6 +59,11 @@ public final class KillSwitch {
         this.dns = dns;
     }
 
+    /** The same kill switch, logging its changes as asked by {@code who}. */
+    public KillSwitch withActor(String who) {
+        return new KillSwitch(configFile, store, nft, clock, who, dns);
+    }
+
     public Config config() throws ConfigException {
         return new ConfigCache(store.dir().resolve("config-cache.json")).load(configFile);
     }

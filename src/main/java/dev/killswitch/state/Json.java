@@ -70,6 +70,15 @@ public final class Json {
         return out + "\n";
     }
 
+    /** One line, no pretty printing, ending in a newline: the control socket's framing. */
+    public static String writeLine(Object value) throws IOException {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            write(g, value);
+        }
+        return out + "\n";
+    }
+
     private static void write(JsonGenerator g, Object v) throws IOException {
         if (v == null) g.writeNull();
         else if (v instanceof Map<?, ?> m) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -198,6 +199,88 @@ class NmDaemonLabTest {
                         + "the tunnel %d ms after activation; plaintext at the ISP per fault at 10,000 pps: %s; daemon %s "
                         + "(pid %d); test took %d ms%n",
                 activatedMs, firstPacketMs, plaintext, rss, rssPid, ms(testStart));
+    }
+
+    @Test
+    void theControlSocketTakesRootsChangesRefusesOthersAndTheCliActsDirectlyWithoutIt() throws Exception {
+        long testStart = System.nanoTime();
+        ks.check("enable");
+        startDaemon();
+        Path sock = ks.stateDir.resolve("control.sock");
+        assertTrue(Files.exists(sock), "the daemon's control socket");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+
+        // root's CLI goes through the socket: same stdout, the daemon logs who asked, the kernel has it
+        long t0 = System.nanoTime();
+        Sh.Result up = ks.check("up", "ksctl7");
+        long upMs = ms(t0);
+        assertTrue(up.stdout().contains("killswitch: tunnel ksctl7 allowed"), up.describe());
+        assertTrue(up.stderr().contains("to the daemon over " + sock), up.describe());
+        awaitTrue(() -> daemon.stderr().contains("did up ksctl7, asked by root (pid "), Duration.ofSeconds(5),
+                "the daemon logging who asked for up");
+        assertTrue(daemon.stderr().contains("over the control socket"), daemon.stderr());
+        assertTrue(ruleset().contains("\"ksctl7\""), ruleset());
+        // a hostile name is refused by the CLI before anything is sent, and the hook path goes through the socket too
+        Sh.Result bad = ks.run("up", "ks;reboot");
+        assertEquals(2, bad.exitCode(), bad.describe());
+        Sh.Result hookDown = ks.hook(java.util.List.of(), "nm", "vpn-down", "ksctl7");
+        assertTrue(hookDown.ok(), hookDown.describe());
+        assertTrue(hookDown.stderr().contains("to the daemon over " + sock), hookDown.describe());
+        assertFalse(ruleset().contains("\"ksctl7\""), ruleset());
+
+        // nobody: the folders opened up on purpose, the socket's 0600 alone keeps nobody from connecting;
+        // with the socket opened up as well, the peer check refuses it, clearly, and the daemon logs who it was
+        String request = "{\"op\":\"up\",\"iface\":\"ksctl8\",\"pid\":1}\n";
+        Path top = ks.stateDir.getParent();
+        String topMode = PosixFilePermissions.toString(Files.getPosixFilePermissions(top));
+        String stateMode = PosixFilePermissions.toString(Files.getPosixFilePermissions(ks.stateDir));
+        try {
+            Files.setPosixFilePermissions(top, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(ks.stateDir, PosixFilePermissions.fromString("rwx--x--x"));
+            Sh.Result denied = Sh.run(nm.argv(asNobody("socat", "-t5", "-", "UNIX-CONNECT:" + sock)), request, Duration.ofSeconds(10));
+            assertFalse(denied.ok(), denied.describe());
+            assertTrue(denied.stderr().contains("Permission denied"), denied.describe());
+            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-rw-rw-"));
+            Sh.Result refused = Sh.run(nm.argv(asNobody("socat", "-t5", "-", "UNIX-CONNECT:" + sock)), request, Duration.ofSeconds(10));
+            assertTrue(refused.stdout().contains("\"ok\":false")
+                    && refused.stdout().contains("only root may change the kill switch (you are uid 65534 / user nobody)"),
+                    refused.describe());
+        } finally {
+            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+            Files.setPosixFilePermissions(ks.stateDir, PosixFilePermissions.fromString(stateMode));
+            Files.setPosixFilePermissions(top, PosixFilePermissions.fromString(topMode));
+        }
+        awaitTrue(() -> daemon.stderr().contains("refused a request from user nobody (uid 65534"), Duration.ofSeconds(5),
+                "the daemon logging the refusal");
+        assertFalse(ruleset().contains("\"ksctl8\""), ruleset());
+
+        // the daemon killed: its socket file stays, nobody answers, the CLI acts directly
+        killDaemon();
+        assertTrue(Files.exists(sock), "kill -9 leaves the socket file");
+        Sh.Result direct = ks.check("up", "ksctl9");
+        assertTrue(direct.stdout().contains("killswitch: tunnel ksctl9 allowed"), direct.describe());
+        assertFalse(direct.stderr().contains("to the daemon"), direct.describe());
+        assertTrue(ruleset().contains("\"ksctl9\""), ruleset());
+        // the stale file does not block the next start; SIGTERM removes the socket
+        startDaemon();
+        assertTrue(daemon.stderr().contains("removed a stale " + sock), daemon.stderr());
+        assertTrue(ks.check("down", "ksctl9").stderr().contains("to the daemon over"), "down through the restarted daemon");
+        assertFalse(ruleset().contains("\"ksctl9\""), ruleset());
+        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroy);
+        assertTrue(daemon.waitFor(Duration.ofSeconds(10)), "the daemon stops on SIGTERM");
+        daemonPid = 0;
+        assertFalse(Files.exists(sock), "the socket is removed on a clean stop");
+        Sh.Result lan = ks.check("allow-lan", "on");
+        assertFalse(lan.stderr().contains("to the daemon"), lan.describe());
+        System.out.printf("[nm-daemon] control socket: 'killswitch up' through the daemon took %d ms (JVM start "
+                + "included); test took %d ms%n", upMs, ms(testStart));
+    }
+
+    private static java.util.List<String> asNobody(String... argv) {
+        java.util.List<String> out = new java.util.ArrayList<>(java.util.List.of("setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups"));
+        out.addAll(java.util.List.of(argv));
+        return out;
     }
 
     /** 10,000 pps through the tunnel, the fault, 1.5 s more; returns the plaintext packets counted at the ISP. */

@@ -1,0 +1,96 @@
+package dev.killswitch.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The socket itself, in a temporary folder: no network, no kernel changes. */
+class ControlServerTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void answersOneLineAndIsMode0600() throws Exception {
+        Path dir = tmp.resolve("state");
+        List<String> log = new CopyOnWriteArrayList<>();
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> {
+            asked.add(r.describe() + " / " + who);
+            return Map.of("ok", true);
+        })) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(s.socket())));
+            try (var left = Files.list(dir)) {
+                assertEquals(List.of(s.socket()), left.toList(), "only the socket, no temporary folder");
+            }
+            Map<String, Object> reply = ControlClient.send(dir, ControlRequest.up("wg0"));
+            boolean root = "root".equals(System.getProperty("user.name"));
+            if (root) {
+                assertEquals(Boolean.TRUE, reply.get("ok"), String.valueOf(reply));
+                assertEquals(1, asked.size());
+                assertTrue(asked.get(0).startsWith("up wg0 / root (pid " + ProcessHandle.current().pid()), asked.toString());
+                assertTrue(asked.get(0).endsWith("over the control socket"), asked.toString());
+            } else {
+                assertEquals(Boolean.FALSE, reply.get("ok"));
+                assertTrue(String.valueOf(reply.get("error")).startsWith("only root may change the kill switch (you are uid "), String.valueOf(reply));
+                assertTrue(asked.isEmpty());
+            }
+        }
+        assertFalse(Files.exists(dir.resolve(ControlClient.SOCKET)), "removed on close");
+        assertNull(ControlClient.send(dir, ControlRequest.up("wg0")), "no socket: act directly");
+    }
+
+    @Test
+    void aStaleSocketDoesNotBlockTheNextStartButALiveOneDoes() throws Exception {
+        Path dir = tmp.resolve("state");
+        Files.createDirectories(dir);
+        Path sock = dir.resolve(ControlClient.SOCKET);
+        // a socket file nobody listens on any more, as a kill -9 leaves it
+        ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        dead.bind(UnixDomainSocketAddress.of(sock));
+        dead.close();
+        assertTrue(Files.exists(sock));
+        assertNull(ControlClient.send(dir, ControlRequest.simple("resume")), "a stale socket: act directly");
+        List<String> log = new CopyOnWriteArrayList<>();
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Map.of("ok", true))) {
+            assertTrue(log.stream().anyMatch(l -> l.startsWith("removed a stale")), log.toString());
+            IOException e = assertThrows(IOException.class, () -> ControlServer.start(dir, l -> {}, (r, who) -> Map.of()));
+            assertTrue(e.getMessage().contains("already answers"), e.getMessage());
+            assertTrue(Files.exists(sock), "the live daemon's socket stays");
+        }
+    }
+
+    @Test
+    void malformedLinesGetAClearError() throws Exception {
+        Path dir = tmp.resolve("state");
+        try (ControlServer s = ControlServer.start(dir, l -> {}, (r, who) -> Map.of("ok", true))) {
+            for (String bad : List.of("{\"op\":\"up\",\"iface\":\"wg0;reboot\"}", "nonsense")) {
+                String out;
+                try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
+                    c.write(ByteBuffer.wrap((bad + "\n").getBytes(StandardCharsets.UTF_8)));
+                    out = new String(Channels.newInputStream(c).readAllBytes(), StandardCharsets.UTF_8);
+                }
+                assertTrue(out.contains("\"ok\":false"), out);
+                if ("root".equals(System.getProperty("user.name"))) assertTrue(out.contains("\"exit\":2"), out);
+            }
+        }
+    }
+}
