@@ -86,6 +86,26 @@ final class Netns {
         }
     }
 
+    /** A process id written in a file (e.g. by a daemon's --pidfile), if the file holds one. */
+    static Optional<Long> readPid(Path file) {
+        try {
+            String s = Files.readString(file).trim();
+            return s.matches("\\d+") ? Optional.of(Long.parseLong(s)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A temporary folder that processes under other users (daemons that drop root) can enter. */
+    static Path createSharedWorkDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static void log(String message) {
         System.err.println("[lab] " + message);
     }

@@ -111,7 +111,7 @@ public final class NetworkManagerLab implements AutoCloseable {
     public NetworkManagerLab(Lab lab, String killswitchLauncher) {
         this.lab = lab;
         this.serverIf = lab.prefix() + "s";
-        this.workDir = createWorkDir();
+        this.workDir = Netns.createSharedWorkDir("ks-nm-");
         OPEN.add(this);
         try {
             build(killswitchLauncher);
@@ -306,7 +306,7 @@ public final class NetworkManagerLab implements AutoCloseable {
         if (!OPEN.remove(this)) return;
         if (nm != null) nm.close();
         clientOpenvpnPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
-        readPid(workDir.resolve("dbus.pid")).flatMap(ProcessHandle::of).ifPresent(h -> {
+        Netns.readPid(workDir.resolve("dbus.pid")).flatMap(ProcessHandle::of).ifPresent(h -> {
             h.destroyForcibly();
             long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (WireGuardLab.running(h) && System.nanoTime() < end) Proc.sleep(10);
@@ -374,23 +374,5 @@ public final class NetworkManagerLab implements AutoCloseable {
     private Proc track(Proc p) {
         procs.add(p);
         return p;
-    }
-
-    private static Optional<Long> readPid(Path file) {
-        try {
-            String s = Files.readString(file).trim();
-            return s.matches("\\d+") ? Optional.of(Long.parseLong(s)) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Path createWorkDir() {
-        try {
-            return Files.createTempDirectory("ks-nm-", PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwxr-xr-x")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -63,7 +61,7 @@ public final class ResolvedLab implements AutoCloseable {
     public ResolvedLab(Lab lab, Path packageDir) {
         this.lab = lab;
         Path extracted = extract(packageDir);
-        this.workDir = createWorkDir();
+        this.workDir = Netns.createSharedWorkDir("ks-resolved-");
         Proc h = null;
         try {
             Files.writeString(workDir.resolve("setup.sh"), SETUP);
@@ -161,7 +159,7 @@ public final class ResolvedLab implements AutoCloseable {
     @Override
     public void close() {
         for (String pidFile : List.of("resolved.pid", "dbus.pid")) {
-            readPid(workDir.resolve(pidFile)).flatMap(ProcessHandle::of).ifPresent(h -> {
+            Netns.readPid(workDir.resolve(pidFile)).flatMap(ProcessHandle::of).ifPresent(h -> {
                 h.destroyForcibly();
                 // resolved is a child of the holder's sleep, which never reaps it: a zombie until the
                 // holder goes too, so wait for "not running", not for the exit to be collected
@@ -181,23 +179,6 @@ public final class ResolvedLab implements AutoCloseable {
         if (p != null) p.close();
     }
 
-    private static Optional<Long> readPid(Path file) {
-        try {
-            String s = Files.readString(file).trim();
-            return s.matches("\\d+") ? Optional.of(Long.parseLong(s)) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Path createWorkDir() {
-        try {
-            return Files.createTempDirectory("ks-resolved-", PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwxr-xr-x")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     Lab lab() {
         return lab;
