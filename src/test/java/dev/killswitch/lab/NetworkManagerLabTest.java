@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,16 +28,6 @@ import org.junit.jupiter.api.Test;
 class NetworkManagerLabTest {
 
     private static final int PORT = 9999;
-    private static final byte[] ORIGINAL = "# the ISP's resolver, as DHCP said\nnameserver 198.51.100.1\n"
-            .getBytes(StandardCharsets.US_ASCII);
-    private static final String CONFIG = """
-            [[endpoint]]
-            address = "203.0.113.5"
-            port = 1194
-            protocol = "udp"
-            [dns]
-            mode = "resolv-conf"
-            """;
     /**
      * What a typical "kill switch" dispatcher script does: block everything (but the VPN server) once
      * NetworkManager reports the VPN down, unblock when it is up. The dispatcher gives scripts no PATH.
@@ -70,10 +59,10 @@ class NetworkManagerLabTest {
     void setUp() throws Exception {
         LabSupport.assumeNetworkManagerLab();
         lab = new Lab();
-        Files.write(lab.resolvConf(), ORIGINAL);
+        Files.write(lab.resolvConf(), NmFixture.ORIGINAL_RESOLV_CONF);
         NetworkManagerLab[] holder = new NetworkManagerLab[1];
         ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
-        ks.writeConfig(CONFIG);
+        ks.writeConfig(NmFixture.CONFIG);
         nm = new NetworkManagerLab(lab, launcher(ks));
         holder[0] = nm;
         lab.startUdpSink(PORT);
@@ -204,9 +193,9 @@ class NetworkManagerLabTest {
             assertTrue(down.ok(), down.describe());
             awaitTrue(() -> !ruleset().contains("\"" + nm.clientTun() + "\""), Duration.ofSeconds(10),
                     "round " + round + ": the tunnel's grant withdrawn");
-            awaitTrue(() -> java.util.Arrays.equals(ORIGINAL, readResolvConf()), Duration.ofSeconds(5),
+            awaitTrue(() -> java.util.Arrays.equals(NmFixture.ORIGINAL_RESOLV_CONF, readResolvConf()), Duration.ofSeconds(5),
                     "round " + round + ": resolv.conf back as it was");
-            assertArrayEquals(ORIGINAL, readResolvConf());
+            assertArrayEquals(NmFixture.ORIGINAL_RESOLV_CONF, readResolvConf());
             assertTrue(ruleset().contains("table inet killswitch"), "the block stays after vpn-down");
             assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked after vpn-down");
         }

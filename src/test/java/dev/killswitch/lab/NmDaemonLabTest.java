@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,16 +27,6 @@ import org.junit.jupiter.api.Test;
 class NmDaemonLabTest {
 
     private static final int PORT = 9999;
-    private static final byte[] ORIGINAL = "# the ISP's resolver, as DHCP said\nnameserver 198.51.100.1\n"
-            .getBytes(StandardCharsets.US_ASCII);
-    private static final String CONFIG = """
-            [[endpoint]]
-            address = "203.0.113.5"
-            port = 1194
-            protocol = "udp"
-            [dns]
-            mode = "resolv-conf"
-            """;
     private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
 
     private Lab lab;
@@ -51,10 +40,10 @@ class NmDaemonLabTest {
     void setUp() throws Exception {
         LabSupport.assumeNetworkManagerLab();
         lab = new Lab();
-        Files.write(lab.resolvConf(), ORIGINAL);
+        Files.write(lab.resolvConf(), NmFixture.ORIGINAL_RESOLV_CONF);
         NetworkManagerLab[] holder = new NetworkManagerLab[1];
         ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
-        ks.writeConfig(CONFIG);
+        ks.writeConfig(NmFixture.CONFIG);
         nm = new NetworkManagerLab(lab, null);
         holder[0] = nm;
         lab.startUdpSink(PORT);
@@ -309,9 +298,7 @@ class NmDaemonLabTest {
     private void startDaemon() {
         if (daemon != null) daemonLogs.append(daemon.stderr());
         // the JVM options of hooks/killswitch-daemon.service through bin/killswitch
-        daemon = ks.startWithJvm(java.util.List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
-                "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
-                "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"), "daemon", "--resync", "3s");
+        daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "3s");
         if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
             throw new AssertionError("the daemon did not start: " + daemon.describe());
         }

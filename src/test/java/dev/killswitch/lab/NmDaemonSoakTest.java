@@ -21,10 +21,6 @@ import org.junit.jupiter.api.Test;
 @Tag("soak")
 class NmDaemonSoakTest {
     private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
-    /** The JVM options of hooks/killswitch-daemon.service. */
-    static final List<String> DAEMON_JVM = List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
-            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
-            "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
 
     @Test
     void residentMemoryOverALongRunOfEvents() throws Exception {
@@ -36,10 +32,9 @@ class NmDaemonSoakTest {
             KsCli ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
             try (NetworkManagerLab nm = new NetworkManagerLab(lab, null)) {
                 holder[0] = nm;
-                ks.writeConfig("[[endpoint]]\naddress = \"203.0.113.5\"\nport = 1194\nprotocol = \"udp\"\n"
-                        + "[dns]\nmode = \"resolv-conf\"\n");
+                ks.writeConfig(NmFixture.CONFIG);
                 ks.check("enable");
-                try (Proc daemon = ks.startWithJvm(DAEMON_JVM, "daemon", "--resync", "10s")) {
+                try (Proc daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "10s")) {
                     assertTrue(daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20)), daemon.describe());
                     Matcher m = READY.matcher(daemon.stdout());
                     assertTrue(m.find(), daemon.stdout());

@@ -1,0 +1,28 @@
+package dev.killswitch.lab;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** What the NetworkManager lab tests share: the client's resolv.conf, the killswitch config, the daemon's JVM. */
+final class NmFixture {
+    /** The client's resolv.conf before any VPN, as a DHCP client would have written it. */
+    static final byte[] ORIGINAL_RESOLV_CONF = "# the ISP's resolver, as DHCP said\nnameserver 198.51.100.1\n"
+            .getBytes(StandardCharsets.US_ASCII);
+
+    /** The OpenVPN server as the only endpoint; DNS through resolv.conf. */
+    static final String CONFIG = """
+            [[endpoint]]
+            address = "203.0.113.5"
+            port = 1194
+            protocol = "udp"
+            [dns]
+            mode = "resolv-conf"
+            """;
+
+    /** The JVM options of hooks/killswitch-daemon.service. */
+    static final List<String> DAEMON_JVM = List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
+            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
+            "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+
+    private NmFixture() {}
+}
