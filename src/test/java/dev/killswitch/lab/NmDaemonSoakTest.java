@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The daemon's resident memory over a long run of NetworkManager events: a VPN brought up and down
  * every few seconds for KILLSWITCH_SOAK_MINUTES minutes (default 60), VmRSS sampled every minute.
+ * KILLSWITCH_SOAK_JVM_OPTS, if set, replaces the service's JVM options (to compare settings).
  * Tagged "soak" and left out of the normal run (pom.xml); run it on purpose with
  * {@code ./mvnw test -Psoak}.
  */
@@ -34,7 +35,7 @@ class NmDaemonSoakTest {
                 holder[0] = nm;
                 ks.writeConfig(NmFixture.CONFIG);
                 ks.check("enable");
-                try (Proc daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "10s")) {
+                try (Proc daemon = ks.startWithJvm(jvmOptions(), "daemon", "--resync", "10s")) {
                     assertTrue(daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20)), daemon.describe());
                     Matcher m = READY.matcher(daemon.stdout());
                     assertTrue(m.find(), daemon.stdout());
@@ -45,7 +46,8 @@ class NmDaemonSoakTest {
                     List<String> samples = new ArrayList<>();
                     while (System.nanoTime() < end) {
                         if (System.nanoTime() >= nextSample) {
-                            samples.add(cycles + " cycles: " + rssKb(pid) + " kB");
+                            samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
+                                    + status(pid, "Threads") + " threads");
                             System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
                             nextSample += Duration.ofMinutes(1).toNanos();
                         }
@@ -56,7 +58,7 @@ class NmDaemonSoakTest {
                         cycles++;
                     }
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
-                    samples.add(cycles + " cycles: " + rssKb(pid) + " kB");
+                    samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
                 }
             } finally {
@@ -65,10 +67,18 @@ class NmDaemonSoakTest {
         }
     }
 
-    private static long rssKb(long pid) throws java.io.IOException {
+    private static List<String> jvmOptions() {
+        String opts = System.getenv("KILLSWITCH_SOAK_JVM_OPTS");
+        if (opts == null || opts.isBlank()) return NmFixture.DAEMON_JVM;
+        System.out.println("[nm-soak] JVM options from KILLSWITCH_SOAK_JVM_OPTS: " + opts);
+        return List.of(opts.trim().split("\\s+"));
+    }
+
+    /** A number from /proc/PID/status: "VmRSS" in kB, "Threads". */
+    private static long status(long pid, String key) throws java.io.IOException {
         for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+            if (l.startsWith(key + ":")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
         }
-        throw new AssertionError("no VmRSS for " + pid);
+        throw new AssertionError("no " + key + " for " + pid);
     }
 }
