@@ -1,24 +1,26 @@
 package dev.killswitch.control;
 
 import dev.killswitch.state.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
  * The client side of the control socket, plain NIO (the hook path uses it: no picocli, no databind).
  * {@link #send} returns null when no daemon answers: no socket file, or one left by a killed daemon
- * (connection refused), or one this user may not open; the caller then acts directly.
+ * (connection refused), or one this user may not open; the caller then acts directly. A daemon that
+ * takes longer than {@link #REPLY_TIMEOUT} to answer is an IOException: the caller fails closed.
  */
 public final class ControlClient {
     public static final String SOCKET = "control.sock";
+    /** How long to wait for the daemon's reply; then the caller fails (and opens nothing). */
+    static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX_REPLY = 65536;
 
     private ControlClient() {}
 
@@ -28,6 +30,11 @@ public final class ControlClient {
 
     /** The daemon's reply, or null when no daemon answers on the socket. */
     public static Map<String, Object> send(Path stateDir, ControlRequest request) throws IOException {
+        return send(stateDir, request, REPLY_TIMEOUT);
+    }
+
+    /** {@link #send(Path, ControlRequest)} with another reply timeout (tests). */
+    static Map<String, Object> send(Path stateDir, ControlRequest request, Duration replyTimeout) throws IOException {
         Path sock = socket(stateDir);
         if (!Files.exists(sock)) return null;
         SocketChannel ch;
@@ -39,29 +46,17 @@ public final class ControlClient {
             return null;
         }
         try (ch) {
-            ByteBuffer out = ByteBuffer.wrap(request.toLine().getBytes(StandardCharsets.UTF_8));
-            while (out.hasRemaining()) ch.write(out);
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            ByteBuffer in = ByteBuffer.allocate(1024);
-            while (true) {
-                in.clear();
-                int n = ch.read(in);
-                if (n < 0) break;
-                in.flip();
-                boolean end = false;
-                while (in.hasRemaining()) {
-                    byte b = in.get();
-                    if (b == '\n') {
-                        end = true;
-                        break;
-                    }
-                    line.write(b);
-                }
-                if (end) break;
-                if (line.size() > 65536) throw new IOException("the daemon's reply on " + sock + " is too long");
+            SocketLines.write(ch, request.toLine());
+            String line;
+            try {
+                line = SocketLines.read(ch, replyTimeout, MAX_REPLY);
+            } catch (SocketLines.Timeout e) {
+                throw new IOException("the daemon did not answer on " + sock + " within " + replyTimeout.toMillis() + " ms", e);
             }
-            if (line.size() == 0) throw new IOException("the daemon closed " + sock + " without a reply");
-            return Json.object(Json.read(line.toString(StandardCharsets.UTF_8)), "the daemon's reply");
+            if (line == null || line.isEmpty()) {
+                throw new IOException("the daemon closed " + sock + " without a reply (or sent more than " + MAX_REPLY + " bytes)");
+            }
+            return Json.object(Json.read(line), "the daemon's reply");
         }
     }
 }

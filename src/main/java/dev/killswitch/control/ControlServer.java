@@ -2,14 +2,11 @@ package dev.killswitch.control;
 
 import dev.killswitch.config.Validate;
 import dev.killswitch.state.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +14,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -29,19 +28,29 @@ import jdk.net.UnixDomainPrincipal;
  * Each connection carries one request line and gets one reply line. The peer's credentials
  * (SO_PEERCRED) are checked before the request is even parsed: only root may change anything. A
  * valid request from root goes to {@code handler} (which runs it on the daemon's worker thread).
+ * A client gets {@link #REQUEST_TIMEOUT} to send its line, and at most {@link #MAX_CLIENTS} are served
+ * at once: one that connects and sends nothing cannot hold a thread for ever, nor can many.
  */
 public final class ControlServer implements AutoCloseable {
+    /** How long a client has to send its request line. */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** Connections served at the same time; more are told the daemon is busy. */
+    static final int MAX_CLIENTS = 8;
+
     private final Path socket;
     private final ServerSocketChannel server;
     private final Consumer<String> log;
     private final BiFunction<ControlRequest, String, Map<String, Object>> handler;
     private final UserPrincipal root;
     private final Thread acceptor;
+    private final Duration requestTimeout;
+    private final Semaphore clients = new Semaphore(MAX_CLIENTS);
     private volatile boolean closed;
 
     private ControlServer(Path socket, ServerSocketChannel server, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler) throws IOException {
+            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
         this.socket = socket;
+        this.requestTimeout = requestTimeout;
         this.server = server;
         this.log = log;
         this.handler = handler;
@@ -56,6 +65,12 @@ public final class ControlServer implements AutoCloseable {
      */
     public static ControlServer start(Path stateDir, Consumer<String> log,
             BiFunction<ControlRequest, String, Map<String, Object>> handler) throws IOException {
+        return start(stateDir, log, handler, REQUEST_TIMEOUT);
+    }
+
+    /** {@link #start(Path, Consumer, BiFunction)} with another request timeout (tests). */
+    static ControlServer start(Path stateDir, Consumer<String> log,
+            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
         Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path sock = ControlClient.socket(stateDir);
         if (Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -87,7 +102,7 @@ public final class ControlServer implements AutoCloseable {
             Files.deleteIfExists(privateDir.resolve("s"));
             Files.deleteIfExists(privateDir);
         }
-        ControlServer s = new ControlServer(sock, server, log, handler);
+        ControlServer s = new ControlServer(sock, server, log, handler, requestTimeout);
         s.acceptor.start();
         log.accept("control socket " + sock + " (mode 0600, root only)");
         return s;
@@ -106,7 +121,23 @@ public final class ControlServer implements AutoCloseable {
                 if (!closed) log.accept("control socket: accept failed: " + e.getMessage());
                 return;
             }
-            Thread t = new Thread(() -> serve(c), "control-client");
+            if (!clients.tryAcquire()) {
+                log.accept("control socket: " + MAX_CLIENTS + " clients are being served already; told another one to retry");
+                try (c) {
+                    SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "the daemon is busy with " + MAX_CLIENTS
+                            + " other requests; try again")));
+                } catch (IOException e) {
+                    // it hears nothing: same outcome for it
+                }
+                continue;
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    serve(c);
+                } finally {
+                    clients.release();
+                }
+            }, "control-client");
             t.setDaemon(true);
             t.start();
         }
@@ -120,13 +151,18 @@ public final class ControlServer implements AutoCloseable {
                 peer = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
             } catch (IOException | RuntimeException e) {
                 log.accept("control socket: refused a peer whose credentials cannot be read: " + e.getMessage());
-                write(c, Json.writeLine(Map.of("ok", false, "error", "cannot read your credentials")));
+                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "cannot read your credentials")));
                 return;
             }
             String user = Validate.printable(peer.user().getName());
             String line;
             try {
-                line = readLine(c);
+                line = SocketLines.read(c, requestTimeout, ControlRequest.MAX_LINE);
+            } catch (SocketLines.Timeout e) {
+                log.accept("control socket: " + user + " (uid " + uidOf(user) + ") sent no request line within "
+                        + requestTimeout.toMillis() + " ms; closed the connection");
+                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "no request line within " + requestTimeout.toMillis() + " ms")));
+                return;
             } catch (IOException e) {
                 line = null;
             }
@@ -135,7 +171,7 @@ public final class ControlServer implements AutoCloseable {
                 String why = "only root may change the kill switch (you are uid " + uidOf(user) + " / user " + user + ")";
                 log.accept("control socket: refused a request from user " + user + " (uid " + uidOf(user) + ", pid "
                         + pid + "): " + why);
-                write(c, Json.writeLine(Map.of("ok", false, "error", why)));
+                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", why)));
                 return;
             }
             ControlRequest r;
@@ -148,12 +184,12 @@ public final class ControlServer implements AutoCloseable {
                 m.put("ok", false);
                 m.put("error", e.getMessage());
                 m.put("exit", 2L);
-                write(c, Json.writeLine(m));
+                SocketLines.write(c, Json.writeLine(m));
                 return;
             }
             String who = user + " (pid " + pid + ") over the control socket";
             reply = Json.writeLine(handler.apply(r, who));
-            write(c, reply);
+            SocketLines.write(c, reply);
         } catch (IOException | RuntimeException e) {
             log.accept("control socket: " + e);
         }
@@ -182,28 +218,6 @@ public final class ControlServer implements AutoCloseable {
             // fall through
         }
         return "?";
-    }
-
-    private static String readLine(SocketChannel c) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        ByteBuffer in = ByteBuffer.allocate(512);
-        while (line.size() <= ControlRequest.MAX_LINE) {
-            in.clear();
-            int n = c.read(in);
-            if (n < 0) break;
-            in.flip();
-            while (in.hasRemaining()) {
-                byte b = in.get();
-                if (b == '\n') return line.toString(StandardCharsets.UTF_8);
-                line.write(b);
-            }
-        }
-        return line.size() > 0 && line.size() <= ControlRequest.MAX_LINE ? line.toString(StandardCharsets.UTF_8) : null;
-    }
-
-    private static void write(SocketChannel c, String s) throws IOException {
-        ByteBuffer out = ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
-        while (out.hasRemaining()) c.write(out);
     }
 
     /** Stops accepting and removes the socket file. */

@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -91,6 +93,65 @@ class ControlServerTest {
                 assertTrue(out.contains("\"ok\":false"), out);
                 if ("root".equals(System.getProperty("user.name"))) assertTrue(out.contains("\"exit\":2"), out);
             }
+        }
+    }
+
+    @Test
+    void aClientThatSendsNothingIsClosedAfterTheTimeout() throws Exception {
+        Path dir = tmp.resolve("state");
+        List<String> log = new CopyOnWriteArrayList<>();
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> {
+            asked.add(r.describe());
+            return Map.of("ok", true);
+        }, Duration.ofMillis(300))) {
+            String out;
+            try (SocketChannel silent = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
+                out = new String(Channels.newInputStream(silent).readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertTrue(out.contains("\"ok\":false") && out.contains("no request line within 300 ms"), out);
+            assertTrue(log.stream().anyMatch(l -> l.contains("sent no request line within 300 ms")), log.toString());
+            assertTrue(asked.isEmpty(), asked.toString());
+        }
+    }
+
+    @Test
+    void moreClientsThanTheCapAreToldTheDaemonIsBusyAndTheCapIsReleased() throws Exception {
+        Path dir = tmp.resolve("state");
+        List<String> log = new CopyOnWriteArrayList<>();
+        List<SocketChannel> silent = new ArrayList<>();
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Map.of("ok", true), Duration.ofSeconds(20))) {
+            try {
+                for (int i = 0; i < ControlServer.MAX_CLIENTS; i++) {
+                    silent.add(SocketChannel.open(UnixDomainSocketAddress.of(s.socket())));
+                }
+                Map<String, Object> reply = ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofSeconds(10));
+                assertEquals(Boolean.FALSE, reply.get("ok"), String.valueOf(reply));
+                assertTrue(String.valueOf(reply.get("error")).startsWith("the daemon is busy"), String.valueOf(reply));
+            } finally {
+                for (SocketChannel c : silent) c.close();
+            }
+            // the silent ones closed: their threads end and free their places
+            Map<String, Object> reply = null;
+            for (int i = 0; i < 100; i++) {
+                reply = ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofSeconds(10));
+                if (!String.valueOf(reply.get("error")).startsWith("the daemon is busy")) break;
+                Thread.sleep(50);
+            }
+            boolean root = "root".equals(System.getProperty("user.name"));
+            assertEquals(root, reply.get("ok"), String.valueOf(reply));
+        }
+    }
+
+    @Test
+    void aDaemonThatNeverAnswersIsAnErrorForTheClient() throws Exception {
+        Path dir = tmp.resolve("state");
+        Files.createDirectories(dir);
+        try (ServerSocketChannel mute = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            mute.bind(UnixDomainSocketAddress.of(dir.resolve(ControlClient.SOCKET)));
+            IOException e = assertThrows(IOException.class,
+                    () -> ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofMillis(200)));
+            assertTrue(e.getMessage().contains("did not answer on") && e.getMessage().endsWith("within 200 ms"), e.getMessage());
         }
     }
 }
