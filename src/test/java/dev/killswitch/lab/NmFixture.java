@@ -19,10 +19,8 @@ final class NmFixture {
             mode = "resolv-conf"
             """;
 
-    /** The JVM options of hooks/killswitch-daemon.service. */
-    static final List<String> DAEMON_JVM = List.of("-Xmx24m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
-            "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
-            "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+    /** The JVM options the daemon's unit runs it with (bin/killswitch's, then the unit's). */
+    static final List<String> DAEMON_JVM = ServiceJvm.daemon();
 
     private NmFixture() {}
 }
