@@ -24,5 +24,11 @@ final class NmFixture {
             "-XX:ReservedCodeCacheSize=16m", "-XX:MaxMetaspaceSize=96m", "-XX:CICompilerCount=1",
             "-XX:MaxDirectMemorySize=8m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
 
+    /** The elements of set {@code name} (dns4, dns6) of table inet killswitch in the client, as nft lists them. */
+    static String dnsSet(Lab lab, String name) {
+        if (!name.equals("dns4") && !name.equals("dns6")) throw new IllegalArgumentException(name);
+        return lab.execInClient("nft", "list", "set", "inet", "killswitch", name).orThrow().stdout();
+    }
+
     private NmFixture() {}
 }
