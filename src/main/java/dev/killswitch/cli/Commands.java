@@ -262,7 +262,7 @@ final class Commands {
             description = {"Grant NetworkManager's VPNs from D-Bus, without a dispatcher script. Runs until stopped.",
                     "",
                     "It connects to the system bus and reads NetworkManager's properties: the active connections",
-                    "that are activated VPNs, the interface that carries each one's traffic and its IPv4 resolvers.",
+                    "that are activated VPNs, the interface that carries each one's traffic and its resolvers (IPv4, IPv6).",
                     "It grants each such VPN (as 'hook nm vpn-up IFACE DNS...' would) and withdraws the grants it",
                     "made once the VPN is no longer activated (as 'hook nm vpn-down IFACE'). It reads them again at",
                     "start, on every signal of NetworkManager (StateChanged, VpnStateChanged, PropertiesChanged), when",

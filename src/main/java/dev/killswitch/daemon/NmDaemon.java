@@ -42,7 +42,7 @@ import org.freedesktop.dbus.messages.DBusSignal;
  * <p>
  * Signals are hints, properties are truth: every relevant signal (and the start, a new owner of
  * org.freedesktop.NetworkManager, and a periodic resync) only queues a reconcile, which reads the
- * activated VPNs (their IP interface and IPv4 resolvers) and makes the grants the daemon owns equal to
+ * activated VPNs (their IP interface and resolvers, IPv4 then IPv6) and makes the grants the daemon owns equal to
  * them. The D-Bus handlers only enqueue; one worker thread reconciles. A signal whose sender is not
  * the current owner of org.freedesktop.NetworkManager is logged and dropped (dbus-java delivers
  * signals from any sender to a handler registered by type).

@@ -49,7 +49,8 @@ public final class HookMain {
             For NetworkManager, install dispatcher.d/90-killswitch as
             /etc/NetworkManager/dispatcher.d/90-killswitch (root, 0755); it calls:
             nm vpn-up     IFACE (the VPN's $VPN_IP_IFACE) may carry traffic; the DNS... arguments (its
-                          $VPN_IP4_NAMESERVERS) become the resolvers, as for wg-quick's post-up
+                          $VPN_IP4_NAMESERVERS, then $VPN_IP6_NAMESERVERS) become the resolvers, as for
+                          wg-quick's post-up
             nm vpn-down   everything granted to IFACE is withdrawn; the block stays
             The VPN's endpoint must be in the config ([[endpoint]]): NetworkManager has no hook before
             the VPN connects.

@@ -27,9 +27,15 @@ import java.util.stream.Stream;
  * write the host's file. The dispatcher starts by D-Bus activation and runs the scripts of the private
  * {@link #dispatcherDir()}.
  * <p>
- * The server side: {@code openvpn} on 203.0.113.5 udp 1194, tunnel 10.8.0.1/24, pushing a full
- * default route (redirect-gateway def1) and DNS 10.8.0.1; certificates made with openssl in a temporary
- * folder. The traffic under test goes to {@link #TARGET_V4} (also on the ISP's lo), not to 203.0.113.5:
+ * The server side: {@code openvpn} on 203.0.113.5 udp 1194, tunnel 10.8.0.1/24 and fd00:8::1/64, pushing a
+ * full default route (redirect-gateway def1; NetworkManager adds the IPv6 default through the tunnel
+ * itself) and the resolvers 10.8.0.1 and fd00:8::1; certificates made with openssl in a temporary
+ * folder. The IPv6 resolver is pushed as {@code dhcp-option DNS fd00:8::1}, not as {@code DNS6}:
+ * network-manager-openvpn 1.10.2's helper reads only {@code dhcp-option DNS } (IPv4 and IPv6 values
+ * alike) from openvpn's {@code foreign_option_N}, and a pushed {@code dhcp-option DNS6} never reached
+ * NetworkManager here (no IP6.DNS, no $VPN_IP6_NAMESERVERS). The physical link has IPv6 too
+ * (2001:db8:1::2, default via the ISP), so that with the VPN down a packet to fd00:8::1 would take the
+ * physical link and only the kill switch stops it. The traffic under test goes to {@link #TARGET_V4} (also on the ISP's lo), not to 203.0.113.5:
  * the client's openvpn socket carries no mark, so with one address for both the endpoint and the target,
  * the route to the endpoint (via the physical link) would also take the target's packets.
  * <p>
@@ -39,6 +45,9 @@ import java.util.stream.Stream;
 public final class NetworkManagerLab implements AutoCloseable {
 
     public static final String SERVER_TUN_V4 = "10.8.0.1";
+    /** The server's address in the tunnel's IPv6 subnet (fd00:8::/64), pushed as the VPN's IPv6 resolver. */
+    public static final String SERVER_TUN_V6 = "fd00:8::1";
+    public static final String TUN_V6_SUBNET = "fd00:8::/64";
     public static final String TARGET_V4 = "203.0.113.7";
     public static final int VPN_PORT = 1194;
     public static final String VPN_NAME = "labvpn";
@@ -146,7 +155,8 @@ public final class NetworkManagerLab implements AutoCloseable {
         // the physical link under a NetworkManager profile, so that the VPN's default route is NM's to manage
         nmcli("connection", "add", "type", "ethernet", "con-name", PHYS_NAME, "ifname", lab.clientPhys(),
                 "ipv4.method", "manual", "ipv4.addresses", Lab.CLIENT_V4 + "/24", "ipv4.gateway", Lab.ISP_V4,
-                "ipv6.method", "ignore", "connection.autoconnect", "no").orThrow();
+                "ipv6.method", "manual", "ipv6.addresses", Lab.CLIENT_V6 + "/64", "ipv6.gateway", Lab.ISP_V6,
+                "connection.autoconnect", "no").orThrow();
         nmcli("--wait", "15", "connection", "up", PHYS_NAME).orThrow();
         // LAB.md: NM keeps a default route it found (metric 0), which would beat the VPN's; drop the Lab's
         // (when NM has not removed it itself on activation)
@@ -296,6 +306,39 @@ public final class NetworkManagerLab implements AutoCloseable {
         lab.countAtIsp(name, "iifname \"" + serverIf + "\" ip daddr " + TARGET_V4 + " udp dport " + port);
     }
 
+    /** Counts DNS queries (udp) arriving from the tunnel at the server for its IPv6 resolver, fd00:8::1. */
+    public void countDns6ThroughTunnel(String name) {
+        lab.countAtIsp(name, "iifname \"" + serverIf + "\" ip6 daddr " + SERVER_TUN_V6 + " udp dport 53");
+    }
+
+    /** Counts DNS (53 and 853, udp and tcp, to any address, IPv4 or IPv6) arriving on the physical link. */
+    public void countDnsOnPhysical(String name) {
+        lab.countOnPhysicalAtIsp(name, "meta l4proto { tcp, udp } th dport { 53, 853 }");
+    }
+
+    /**
+     * A {@link DnsResponder} on the server's tunnel address fd00:8::1 port 53 (in the ISP namespace),
+     * answering every A question with {@code answer}; returns once it listens. The lab stops it on close.
+     */
+    public Proc startTunnelResolverV6(String answer) {
+        Proc p = lab.startInIsp(JavaTool.argv(DnsResponder.class, SERVER_TUN_V6, "53", answer));
+        if (!p.awaitOutput(DnsResponder.READY, Duration.ofSeconds(20))) {
+            throw new IllegalStateException("DNS responder on " + SERVER_TUN_V6 + " did not start: " + p.describe());
+        }
+        return p;
+    }
+
+    /**
+     * One {@link DnsLookup} from the client of {@code name} at {@code server}, for at most {@code totalMs}
+     * (300 ms per try); returns its JSON result line.
+     */
+    public String dnsLookup(String name, String server, long totalMs) {
+        Sh.Result r = Sh.run(Sh.inNs(lab.clientNs(), JavaTool.argv(DnsLookup.class, name, Long.toString(totalMs), "300",
+                server)), null, Duration.ofMillis(totalMs + 20_000));
+        return r.stdout().lines().filter(l -> l.startsWith("{")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no result from DnsLookup: " + r.describe()));
+    }
+
     /** Counts everything arriving on the physical link for the public addresses, except the VPN's own UDP. */
     public void countPlaintext(String name) {
         lab.countOnPhysicalAtIsp(name, "ip daddr 203.0.113.0/24 udp dport != " + VPN_PORT);
@@ -339,7 +382,8 @@ public final class NetworkManagerLab implements AutoCloseable {
                 "--local", Lab.PUBLIC_V4, "--port", Integer.toString(VPN_PORT), "--topology", "subnet",
                 "--server", "10.8.0.0", "255.255.255.0", "--ca", pki.resolve("ca.crt").toString(),
                 "--cert", pki.resolve("server.crt").toString(), "--key", pki.resolve("server.key").toString(),
-                "--dh", "none", "--push", "redirect-gateway def1", "--push", "dhcp-option DNS " + SERVER_TUN_V4,
+                "--dh", "none", "--server-ipv6", TUN_V6_SUBNET, "--push", "redirect-gateway def1",
+                "--push", "dhcp-option DNS " + SERVER_TUN_V4, "--push", "dhcp-option DNS " + SERVER_TUN_V6,
                 "--keepalive", "1", "10", "--verb", "3"));
         if (!server.awaitOutput("Initialization Sequence Completed", WAIT)) {
             throw new IllegalStateException("openvpn server did not start: " + server.describe());

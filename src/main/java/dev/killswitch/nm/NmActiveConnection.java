@@ -18,6 +18,8 @@ public interface NmActiveConnection extends DBusInterface {
     String DEVICES = "Devices";
     /** {@code o}: its IPv4 configuration, "/" when none. */
     String IP4_CONFIG = "Ip4Config";
+    /** {@code o}: its IPv6 configuration, "/" when none. */
+    String IP6_CONFIG = "Ip6Config";
     /** {@code o}: the settings profile. */
     String CONNECTION = "Connection";
     /** {@code s}: the profile's name. */

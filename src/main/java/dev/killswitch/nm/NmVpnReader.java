@@ -19,7 +19,7 @@ import org.freedesktop.dbus.types.Variant;
 
 /**
  * Reads, from NetworkManager's properties (the truth, whatever signals came before), the VPN connections
- * that are activated: the interface that carries their traffic and their IPv4 resolvers.
+ * that are activated: the interface that carries their traffic and their resolvers (IPv4, then IPv6).
  * <p>
  * A VPN's active connection lists the physical device in Devices, not its tun: the tun is found as the
  * device whose Ip4Config is the VPN's, or else whose IPv4 addresses include the VPN's.
@@ -56,7 +56,10 @@ public final class NmVpnReader {
                 problems.add("activated VPN " + ac + ": " + e.getMessage());
                 continue;
             }
-            out.put(iface, nameservers(owner, ip4, problems));
+            List<IpAddress> resolvers = new ArrayList<>(nameservers(owner, ip4, problems));
+            String ip6 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP6_CONFIG));
+            if (ip6 != null) resolvers.addAll(ipv6Nameservers(owner, ip6, problems));
+            out.put(iface, List.copyOf(resolvers));
         }
         return out;
     }
@@ -116,6 +119,51 @@ public final class NmVpnReader {
             }
         }
         return List.copyOf(out);
+    }
+
+    private List<IpAddress> ipv6Nameservers(String owner, String ip6, List<String> problems) throws DBusException {
+        List<IpAddress> out = new ArrayList<>();
+        for (Object entry : list(get(owner, ip6, NmIp6Config.INTERFACE, NmIp6Config.NAMESERVERS))) {
+            try {
+                out.add(ipv6(entry));
+            } catch (IllegalArgumentException e) {
+                problems.add("left out an IPv6 resolver: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One entry of IP6Config's Nameservers ({@code ay}: 16 bytes, network order) as an IPv6 address. Throws
+     * IllegalArgumentException for any other length, and for an address that is not IPv6 proper (an
+     * IPv4-mapped one, which the kernel would send as IPv4, outside the {@code dns6} set).
+     */
+    static IpAddress ipv6(Object ay) {
+        byte[] b = bytes(ay);
+        if (b == null) throw new IllegalArgumentException("not a byte array");
+        if (b.length != 16) throw new IllegalArgumentException(b.length + " bytes, not the 16 of an IPv6 address");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 16; i += 2) {
+            if (i > 0) text.append(':');
+            text.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff)));
+        }
+        if (text.toString().startsWith("0:0:0:0:0:ffff:")) {
+            throw new IllegalArgumentException(text + " is an IPv4-mapped address, not an IPv6 resolver");
+        }
+        return IpAddress.parse(text.toString());
+    }
+
+    /** An {@code ay} as dbus-java hands it over: byte[], or a list or array of Byte. Null for anything else. */
+    private static byte[] bytes(Object ay) {
+        if (ay instanceof byte[] b) return b.clone();
+        if (ay == null || !(ay instanceof Collection<?> || ay.getClass().isArray())) return null;
+        List<Object> items = list(ay);
+        byte[] out = new byte[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(items.get(i) instanceof Byte v)) return null;
+            out[i] = v;
+        }
+        return out;
     }
 
     private Object get(String owner, String objectPath, String iface, String property) throws DBusException {

@@ -1,6 +1,7 @@
 package dev.killswitch.lab;
 
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
+import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V6;
 import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -179,15 +180,36 @@ class NetworkManagerLabTest {
     @Test
     void theDispatcherAloneKeepsDnsAndGrantsRightAcrossUpAndDown() throws Exception {
         installKillswitchScript();   // no enable: the first hook installs the baseline
+        nm.startTunnelResolverV6(TARGET_V4);
+        nm.countDns6ThroughTunnel("dns6tun");
+        nm.countDnsOnPhysical("dnsplain");
+        List<String> dnsNotes = new ArrayList<>();
+        // the control: with no block loaded yet, the same query leaves on the physical link and is counted
+        String open = nm.dnsLookup("v6.example.net", SERVER_TUN_V6, 5000);
+        assertTrue(open.contains("\"answered\":true") && lab.packets("dnsplain") > 0, open);
+        dnsNotes.add("no block: " + open + ", " + lab.packets("dnsplain") + " on the physical link");
+        lab.resetCounter("dnsplain");
         for (int round = 1; round <= 2; round++) {
             Sh.Result up = nm.vpnUp();
             assertTrue(up.ok(), up.describe());
+            // both resolvers: the IPv6 one comes from $VPN_IP6_NAMESERVERS
             awaitTrue(() -> ruleset().contains("\"" + nm.clientTun() + "\"")
-                            && nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4),
-                    Duration.ofSeconds(10), "round " + round + ": the tunnel granted and its resolver in resolv.conf");
+                            && nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4)
+                            && nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V6),
+                    Duration.ofSeconds(10), "round " + round + ": the tunnel granted and both its resolvers in resolv.conf");
             String resolv = nm.exec("cat", "/etc/resolv.conf").orThrow().stdout();
             assertFalse(resolv.contains("198.51.100.1"), resolv);
+            assertTrue(NmFixture.dnsSet(lab, "dns6").contains(SERVER_TUN_V6), NmFixture.dnsSet(lab, "dns6"));
+            assertTrue(NmFixture.dnsSet(lab, "dns4").contains(SERVER_TUN_V4), NmFixture.dnsSet(lab, "dns4"));
             assertEquals(Probe.Outcome.SENT, lab.udpSend(TARGET_V4, PORT).outcome());
+            if (round == 1) {
+                // a real query to the IPv6 resolver: answered, and counted arriving through the tunnel
+                lab.resetCounter("dns6tun");
+                String answered = nm.dnsLookup("v6.example.net", SERVER_TUN_V6, 5000);
+                assertTrue(answered.contains("\"answered\":true"), answered);
+                assertTrue(lab.packets("dns6tun") > 0, "the query arrived through the tunnel");
+                dnsNotes.add("up: " + answered + ", " + lab.packets("dns6tun") + " through the tunnel");
+            }
 
             Sh.Result down = nm.vpnDown();
             assertTrue(down.ok(), down.describe());
@@ -197,9 +219,23 @@ class NetworkManagerLabTest {
                     "round " + round + ": resolv.conf back as it was");
             assertArrayEquals(NmFixture.ORIGINAL_RESOLV_CONF, readResolvConf());
             assertTrue(ruleset().contains("table inet killswitch"), "the block stays after vpn-down");
+            assertFalse(NmFixture.dnsSet(lab, "dns6").contains(SERVER_TUN_V6), "the IPv6 resolver withdrawn");
             assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked after vpn-down");
+            if (round == 1) {
+                // the route to the resolver now takes the physical link: only the block keeps the query in
+                String route = lab.execInClient("ip", "-6", "route", "get", SERVER_TUN_V6).orThrow().stdout();
+                assertTrue(route.contains("dev " + lab.clientPhys()), route);
+                long tunBefore = lab.packets("dns6tun");
+                String blocked = nm.dnsLookup("v6.example.net", SERVER_TUN_V6, 1500);
+                assertTrue(blocked.contains("\"answered\":false") && !blocked.contains("\"eperm\":0"), blocked);
+                assertEquals(tunBefore, lab.packets("dns6tun"));
+                dnsNotes.add("down: " + blocked);
+            }
         }
         assertEquals(0, lab.packets("plain"));
+        assertEquals(0, lab.packets("dnsplain"), "DNS on the physical link");
+        System.out.println("[nm-lab] dispatcher, IPv6 resolver " + SERVER_TUN_V6 + ": " + dnsNotes
+                + "; DNS packets on the physical link: " + lab.packets("dnsplain"));
     }
 
     @Test
@@ -226,10 +262,14 @@ class NetworkManagerLabTest {
 
         // the same script with a valid name does reach killswitch (so the refusals above were the checks)
         Sh.Result ok = Sh.run(nm.argv("env", "-i", "VPN_IP_IFACE=ksnmtest0", "VPN_IP4_NAMESERVERS=10.8.0.1 8.8.8.8;x",
+                "VPN_IP6_NAMESERVERS=2001:db8:8::53 2001:db8:8::66;touch${IFS}" + marker + " $(touch${IFS}" + marker + ")",
                 "/bin/sh", script.toString(), lab.clientPhys(), "vpn-up"), null, Duration.ofSeconds(30));
         assertEquals(0, ok.exitCode(), ok.describe());
         assertTrue(ruleset().contains("\"ksnmtest0\""), ruleset());
         assertFalse(ruleset().contains("8.8.8.8"), "a dropped nameserver was passed on");
+        assertTrue(NmFixture.dnsSet(lab, "dns6").contains("2001:db8:8::53"), NmFixture.dnsSet(lab, "dns6"));
+        assertFalse(NmFixture.dnsSet(lab, "dns6").contains("2001:db8:8::66"), "a dropped IPv6 nameserver was passed on");
+        assertFalse(Files.exists(marker), "a command in VPN_IP6_NAMESERVERS ran");
         assertEquals(0, lab.packets("plain"));
     }
 

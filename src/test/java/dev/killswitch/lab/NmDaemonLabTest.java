@@ -1,6 +1,7 @@
 package dev.killswitch.lab;
 
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
+import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V6;
 import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,6 +71,9 @@ class NmDaemonLabTest {
         ks.check("enable");
         startDaemon();
         Map<String, Long> plaintext = new LinkedHashMap<>();
+        nm.startTunnelResolverV6(TARGET_V4);
+        nm.countDns6ThroughTunnel("dns6tun");
+        nm.countDnsOnPhysical("dnsplain");
 
         // a) up: traffic through the tunnel, DNS at the VPN's resolver, nothing in plaintext
         PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 30_000);
@@ -82,12 +86,21 @@ class NmDaemonLabTest {
         long activatedAt = System.nanoTime();
         awaitTrue(() -> lab.packets("tun") > 0, Duration.ofSeconds(10), "a packet through the tunnel");
         long firstPacketMs = ms(activatedAt);
-        awaitTrue(() -> nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4),
-                Duration.ofSeconds(5), "resolv.conf pointing at the tunnel's resolver");
+        // both resolvers: the IPv6 one from the VPN's Ip6Config
+        awaitTrue(() -> nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V4)
+                        && nm.exec("cat", "/etc/resolv.conf").stdout().contains("nameserver " + SERVER_TUN_V6),
+                Duration.ofSeconds(5), "resolv.conf pointing at the tunnel's resolvers");
         String resolv = nm.exec("cat", "/etc/resolv.conf").orThrow().stdout();
         assertFalse(resolv.contains("198.51.100.1"), resolv);
+        assertTrue(NmFixture.dnsSet(lab, "dns6").contains(SERVER_TUN_V6), NmFixture.dnsSet(lab, "dns6"));
+        assertTrue(NmFixture.dnsSet(lab, "dns4").contains(SERVER_TUN_V4), NmFixture.dnsSet(lab, "dns4"));
         Proc.sleep(300);
         PacerRun.Totals totals = pacer.stop();
+        // a real query to the IPv6 resolver: answered, and counted arriving through the tunnel
+        String answered = nm.dnsLookup("v6.example.net", SERVER_TUN_V6, 5000);
+        assertTrue(answered.contains("\"answered\":true"), answered);
+        long dns6Through = lab.packets("dns6tun");
+        assertTrue(dns6Through > 0, "the query arrived through the tunnel");
         assertTrue(totals.eperm() > 0, "refused before the daemon granted the tunnel: " + totals);
         assertEquals(0, lab.packets("plain"), "plaintext at the ISP on up: " + totals);
         plaintext.put("up", lab.packets("plain"));
@@ -124,6 +137,15 @@ class NmDaemonLabTest {
         plaintext.put("nmcli down", fault(() -> assertTrue(nm.vpnDown().ok())));
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the daemon withdrawing the grant after nmcli down");
         assertFalse(ks.check("status", "--json").stdout().contains("\"" + nm.clientTun() + "\""), "state after down");
+        awaitTrue(() -> java.util.Arrays.equals(NmFixture.ORIGINAL_RESOLV_CONF, readResolvConf()), Duration.ofSeconds(5),
+                "resolv.conf back as it was after nmcli down");
+        assertFalse(NmFixture.dnsSet(lab, "dns6").contains(SERVER_TUN_V6), "the IPv6 resolver withdrawn");
+        // the route to the resolver now takes the physical link: only the block keeps the query in
+        String route = lab.execInClient("ip", "-6", "route", "get", SERVER_TUN_V6).orThrow().stdout();
+        assertTrue(route.contains("dev " + lab.clientPhys()), route);
+        String blocked = nm.dnsLookup("v6.example.net", SERVER_TUN_V6, 1500);
+        assertTrue(blocked.contains("\"answered\":false") && !blocked.contains("\"eperm\":0"), blocked);
+        assertEquals(dns6Through, lab.packets("dns6tun"), "nothing more through the tunnel after down");
 
         // the daemon killed with -9; the VPN goes down while it is dead; the restarted daemon reconciles at start
         upAndGranted();
@@ -184,10 +206,13 @@ class NmDaemonLabTest {
         daemonPid = 0;
         assertTrue(ruleset().contains("table inet killswitch"), "the block stays without the daemon");
         plaintext.forEach((fault, plain) -> assertEquals(0L, plain, "plaintext at the ISP, " + fault));
+        assertEquals(0, lab.packets("dnsplain"), "DNS on the physical link");
         System.out.printf("[nm-daemon] nmcli connection up returned (VPN activated) after %d ms; first packet through "
                         + "the tunnel %d ms after activation; plaintext at the ISP per fault at 10,000 pps: %s; daemon %s "
                         + "(pid %d); test took %d ms%n",
                 activatedMs, firstPacketMs, plaintext, rss, rssPid, ms(testStart));
+        System.out.printf("[nm-daemon] IPv6 resolver %s: up %s, %d through the tunnel; after down %s; DNS packets on the "
+                + "physical link: %d%n", SERVER_TUN_V6, answered, dns6Through, blocked, lab.packets("dnsplain"));
     }
 
     @Test
@@ -316,6 +341,14 @@ class NmDaemonLabTest {
 
     private boolean granted() {
         return ruleset().contains("\"" + nm.clientTun() + "\"");
+    }
+
+    private byte[] readResolvConf() {
+        try {
+            return Files.readAllBytes(lab.resolvConf());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private String ownedFile() {

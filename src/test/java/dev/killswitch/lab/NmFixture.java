@@ -22,5 +22,11 @@ final class NmFixture {
     /** The JVM options the daemon's unit runs it with (bin/killswitch's, then the unit's). */
     static final List<String> DAEMON_JVM = ServiceJvm.daemon();
 
+    /** The elements of set {@code name} (dns4, dns6) of table inet killswitch in the client, as nft lists them. */
+    static String dnsSet(Lab lab, String name) {
+        if (!name.equals("dns4") && !name.equals("dns6")) throw new IllegalArgumentException(name);
+        return lab.execInClient("nft", "list", "set", "inet", "killswitch", name).orThrow().stdout();
+    }
+
     private NmFixture() {}
 }
