@@ -44,6 +44,8 @@ class NmDaemonSoakTest {
                     long nextSample = System.nanoTime();
                     int cycles = 0;
                     List<String> samples = new ArrayList<>();
+                    List<Long> grantMs = new ArrayList<>();
+                    List<Long> withdrawMs = new ArrayList<>();
                     while (System.nanoTime() < end) {
                         if (System.nanoTime() >= nextSample) {
                             samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
@@ -52,19 +54,46 @@ class NmDaemonSoakTest {
                             nextSample += Duration.ofMinutes(1).toNanos();
                         }
                         assertTrue(nm.vpnUp().ok(), "vpn up");
-                        Proc.sleep(1500);
+                        grantMs.add(msUntil(() -> granted(lab, nm), true));
+                        Proc.sleep(1000);
                         assertTrue(nm.vpnDown().ok(), "vpn down");
-                        Proc.sleep(1500);
+                        withdrawMs.add(msUntil(() -> granted(lab, nm), false));
+                        Proc.sleep(1000);
                         cycles++;
                     }
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
                     samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
+                    System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
+                            + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
                 }
             } finally {
                 ks.delete();
             }
         }
+    }
+
+    private static boolean granted(Lab lab, NetworkManagerLab nm) {
+        return lab.execInClient("nft", "list", "set", "inet", "killswitch", "tunnels").orThrow().stdout()
+                .contains("\"" + nm.clientTun() + "\"");
+    }
+
+    /** Milliseconds until {@code check} gives {@code wanted}, polled; fails after 10 s. */
+    private static long msUntil(java.util.function.BooleanSupplier check, boolean wanted) {
+        long start = System.nanoTime();
+        while (check.getAsBoolean() != wanted) {
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "the daemon did not follow in 10 s");
+            Proc.sleep(5);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /** "median M, p90 P, max X (n N)". */
+    private static String spread(List<Long> ms) {
+        List<Long> sorted = ms.stream().sorted().toList();
+        if (sorted.isEmpty()) return "none";
+        return "median " + sorted.get(sorted.size() / 2) + ", p90 " + sorted.get(sorted.size() * 9 / 10) + ", max "
+                + sorted.get(sorted.size() - 1) + " (n " + sorted.size() + ")";
     }
 
     private static List<String> jvmOptions() {
