@@ -49,7 +49,7 @@ class NmDaemonSoakTest {
                     while (System.nanoTime() < end) {
                         if (System.nanoTime() >= nextSample) {
                             samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
-                                    + status(pid, "Threads") + " threads");
+                                    + status(pid, "Threads") + " threads, " + cpuMs(pid) + " ms CPU");
                             System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
                             nextSample += Duration.ofMinutes(1).toNanos();
                         }
@@ -62,7 +62,7 @@ class NmDaemonSoakTest {
                         cycles++;
                     }
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
-                    samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB");
+                    samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, " + cpuMs(pid) + " ms CPU");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
                     System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
                             + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
@@ -101,6 +101,13 @@ class NmDaemonSoakTest {
         if (opts == null || opts.isBlank()) return NmFixture.DAEMON_JVM;
         System.out.println("[nm-soak] JVM options from KILLSWITCH_SOAK_JVM_OPTS: " + opts);
         return List.of(opts.trim().split("\\s+"));
+    }
+
+    /** User plus system CPU time the process has used, from /proc/PID/stat (clock ticks of 10 ms). */
+    private static long cpuMs(long pid) throws java.io.IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
     }
 
     /** A number from /proc/PID/status: "VmRSS" in kB, "Threads". */
