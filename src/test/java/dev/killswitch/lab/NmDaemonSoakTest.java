@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("soak")
 class NmDaemonSoakTest {
+    /** The goal: under 64 MB resident, read as 64 MiB. */
+    private static final long GOAL_KIB = 64 * 1024;
     private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
 
     @Test
@@ -62,10 +64,13 @@ class NmDaemonSoakTest {
                         cycles++;
                     }
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
-                    samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, " + cpuMs(pid) + " ms CPU");
+                    long rss = status(pid, "VmRSS");
+                    samples.add(cycles + " cycles: " + rss + " kB, " + cpuMs(pid) + " ms CPU");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
                     System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
                             + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
+                    assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
+                            + GOAL_KIB + " KiB (64 MiB)");
                 }
             } finally {
                 ks.delete();
