@@ -254,8 +254,8 @@ public final class NetworkManagerLab implements AutoCloseable {
 
     /**
      * Stops NetworkManager (SIGTERM, by PID) and starts it again; returns once nmcli answers. Seen here with
-     * an active VPN: the client's openvpn and its tun keep running, the restarted NetworkManager no longer
-     * lists the VPN as active ({@code nmcli connection down} says so), and no vpn-down is dispatched.
+     * an active VPN: the restarted NetworkManager no longer lists the VPN as active, and no vpn-down is
+     * dispatched; the client's openvpn and its tun were gone in some runs and lived on in others.
      */
     public void restartNetworkManager() {
         nm.stop();

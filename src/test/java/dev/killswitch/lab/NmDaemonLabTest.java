@@ -183,10 +183,15 @@ class NmDaemonLabTest {
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after the last down");
 
-        // NetworkManager restarted: the daemon follows its new owner on the bus (else it would ignore its signals)
-        nm.restartNetworkManager();
-        awaitTrue(() -> daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"),
-                Duration.ofSeconds(5), "the daemon noting NetworkManager's new owner");
+        // NetworkManager restarted with the VPN up: the new NetworkManager lists no VPN, so the daemon withdraws
+        // the grant (fail closed: a tun that outlived NetworkManager carries nothing more)
+        upAndGranted();
+        plaintext.put("NetworkManager restarted", fault(() -> {
+            nm.restartNetworkManager();
+            awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the grant withdrawn once NetworkManager lists no VPN");
+        }, true));
+        // and the daemon follows its new owner on the bus (else it would ignore its signals)
+        assertTrue(daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), daemon.stderr());
         upAndGranted();
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after down with the restarted NetworkManager");
@@ -299,6 +304,15 @@ class NmDaemonLabTest {
 
     /** 10,000 pps through the tunnel, the fault, 1.5 s more; returns the plaintext packets counted at the ISP. */
     private long fault(Runnable fault) {
+        return fault(fault, false);
+    }
+
+    /**
+     * 10,000 pps to the target, the fault, 1.5 s more; the plaintext packets counted at the ISP. With
+     * {@code mayOrphanTheVpn}, an openvpn the fault left running (NetworkManager restarted) is killed by PID
+     * afterwards.
+     */
+    private long fault(Runnable fault, boolean mayOrphanTheVpn) {
         PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 10_000, 20_000);
         Proc.sleep(500);
         lab.resetCounter("plain");
@@ -308,8 +322,10 @@ class NmDaemonLabTest {
         PacerRun.Totals totals = pacer.stop();
         assertTrue(tunBefore > 2000, "traffic went through the tunnel before: " + tunBefore);
         assertTrue(totals.eperm() > 1000, "the block refused the sender's packets: " + totals);
+        long plain = lab.packets("plain");
+        if (mayOrphanTheVpn && nm.clientOpenvpnPid().isPresent()) nm.killClientOpenvpn();
         awaitTrue(() -> !nm.clientTunExists() && nm.vpnState().isEmpty(), Duration.ofSeconds(10), "the VPN gone");
-        return lab.packets("plain");
+        return plain;
     }
 
     private void upAndGranted() {
