@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The daemon's resident memory over a long run of NetworkManager events: a VPN brought up and down
- * every few seconds for KILLSWITCH_SOAK_MINUTES minutes (default 60), VmRSS sampled every minute.
+ * every few seconds for KILLSWITCH_SOAK_MINUTES minutes (default 60), VmRSS sampled every minute, then a
+ * quiet minute; it reports the CPU time per up/down cycle and in the quiet minute.
  * KILLSWITCH_SOAK_JVM_OPTS, if set, replaces the service's JVM options (to compare settings).
  * Tagged "soak" and left out of the normal run (pom.xml); run it on purpose with
  * {@code ./mvnw test -Psoak}.
@@ -42,6 +43,7 @@ class NmDaemonSoakTest {
                     Matcher m = READY.matcher(daemon.stdout());
                     assertTrue(m.find(), daemon.stdout());
                     long pid = Long.parseLong(m.group(1));
+                    long cpuAtStart = cpuMs(pid);
                     long end = System.nanoTime() + Duration.ofMinutes(Long.parseLong(minutes)).toNanos();
                     long nextSample = System.nanoTime();
                     int cycles = 0;
@@ -63,10 +65,16 @@ class NmDaemonSoakTest {
                         Proc.sleep(1000);
                         cycles++;
                     }
+                    // then a quiet minute: only the daemon's own 10 s re-sync runs
+                    long cpuBeforeIdle = cpuMs(pid);
+                    Proc.sleep(60_000);
+                    long idleCpuMs = cpuMs(pid) - cpuBeforeIdle;
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
                     long rss = status(pid, "VmRSS");
                     samples.add(cycles + " cycles: " + rss + " kB, " + cpuMs(pid) + " ms CPU");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
+                    System.out.println("[nm-soak] CPU per up/down cycle: " + (cpuBeforeIdle - cpuAtStart) / Math.max(1, cycles)
+                            + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms");
                     System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
                             + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
                     assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
