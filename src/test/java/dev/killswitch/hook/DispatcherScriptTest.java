@@ -3,6 +3,7 @@ package dev.killswitch.hook;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.killswitch.config.Validate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DispatcherScriptTest {
 
     private static final Path SCRIPT = Path.of("dispatcher.d/90-killswitch").toAbsolutePath();
-    /** The longest IPv6 literal there is: 45 characters. */
-    private static final String LONGEST = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+    /** The longest plain-hex IPv6 literal: 39 characters. */
+    private static final String LONGEST = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
 
     @TempDir
     Path dir;
@@ -69,11 +70,12 @@ class DispatcherScriptTest {
     @Test
     void ipv6ValuesOutsideTheFilterAreDroppedAndLogged() throws Exception {
         List<String> bad = List.of("fe80::1%eth0", "fd00:8::1;reboot", "$(touch${IFS}/tmp/x)", "`id`", "fd00:8::g",
-                "1234", "10.8.0.9", "fd00:8::1,fd00:8::2", "0" + LONGEST, "*:*", "fd00::/64", "-:");
+                "1234", "10.8.0.9", "fd00:8::1,fd00:8::2", "0" + LONGEST, "*:*", "fd00::/64", "-:",
+                "::ffff:10.8.0.1", "1:2", "1::2::3");
         Run r = run("vpn-up", Map.of("VPN_IP_IFACE", "tun0", "VPN_IP4_NAMESERVERS", "10.8.0.1 8.8.8.8;x",
                 "VPN_IP6_NAMESERVERS", String.join(" ", bad) + " " + LONGEST + " fd00:8::1"));
         assertEquals(0, r.exit(), r.stderr());
-        // what passes is made of IPv6 characters only; the hook then parses each value (HookMainNmTest)
+        // what passes is an IPv6 literal; the hook parses each value again (HookMainNmTest)
         assertEquals(List.of("hook", "nm", "vpn-up", "tun0", "10.8.0.1", LONGEST, "fd00:8::1"), r.args());
         assertEquals(bad.size(), count(r.stderr(), "dropped IPv6 nameserver that is not an IPv6 address"), r.stderr());
         assertEquals(1, count(r.stderr(), "dropped nameserver that is not an IPv4 address"), r.stderr());
@@ -94,5 +96,26 @@ class DispatcherScriptTest {
         Run r = run("dns-change", Map.of("VPN_IP_IFACE", "tun0", "VPN_IP6_NAMESERVERS", "fd00:8::1"));
         assertEquals(0, r.exit(), r.stderr());
         assertEquals(List.of(), r.args());
+    }
+
+    /**
+     * The script's IPv6 check and the hook's parser agree: what the script passes on, the hook accepts, and
+     * it drops nothing the hook would take but one spelling NetworkManager never prints.
+     */
+    @Test
+    void theScriptPassesExactlyTheIpv6LiteralsTheHookAccepts() throws Exception {
+        List<String> candidates = List.of("fd00:8::1", "2001:DB8::53", "::", "::1", "1::", "1:2:3:4:5:6:7:8",
+                "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1:2", ":::", "1::2::3",
+                "12345::1", ":1::2", "1::2:", "::ffff:a08:1", "0:0:0:0:0:ffff:a08:1", "0::ffff:1:2", "::FFFF:1:2",
+                "::0:ffff:1:2", "::ffff", "::ffff:1", "1::ffff:1:2", "0:0:0:0:0:0:ffff:1", LONGEST, "fe80::1",
+                "00000::1", "0000::1", "a:b:c:d:e:f:0:1", "g::1", "::ffff:10.8.0.1", "::10.8.0.1", "64:ff9b::10.8.0.1");
+        List<String> accepted = candidates.stream().filter(c -> !c.contains(".") && Validate.isIpv6(c)).toList();
+        Run r = run("vpn-up", Map.of("VPN_IP_IFACE", "tun0", "VPN_IP6_NAMESERVERS", String.join(" ", candidates)));
+        assertEquals(0, r.exit(), r.stderr());
+        List<String> passed = r.args().subList(4, r.args().size());
+        assertTrue(accepted.containsAll(passed), "the script passed what the hook refuses: " + passed);
+        // stricter only where Java's parser is lenient (a fifth leading zero, never printed by NetworkManager)
+        assertEquals(List.of("00000::1"), accepted.stream().filter(a -> !passed.contains(a)).toList());
+        assertTrue(accepted.size() > 10 && accepted.size() < candidates.size() - 10, "both kinds among the candidates: " + accepted);
     }
 }
