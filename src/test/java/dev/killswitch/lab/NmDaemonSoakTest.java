@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The daemon's resident memory over a long run of NetworkManager events: a VPN brought up and down
  * every few seconds for KILLSWITCH_SOAK_MINUTES minutes (default 60), VmRSS sampled every minute, then a
- * quiet minute; it reports the CPU time per up/down cycle and in the quiet minute.
+ * quiet minute with no VPN and one with the VPN up; it reports the CPU time per up/down cycle and in
+ * each quiet minute.
  * KILLSWITCH_SOAK_JVM_OPTS, if set, replaces the service's JVM options (to compare settings).
  * Tagged "soak" and left out of the normal run (pom.xml); run it on purpose with
  * {@code ./mvnw test -Psoak}.
@@ -65,16 +66,23 @@ class NmDaemonSoakTest {
                         Proc.sleep(1000);
                         cycles++;
                     }
-                    // then a quiet minute: only the daemon's own 10 s re-sync runs
+                    // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
                     long cpuBeforeIdle = cpuMs(pid);
                     Proc.sleep(60_000);
                     long idleCpuMs = cpuMs(pid) - cpuBeforeIdle;
+                    assertTrue(nm.vpnUp().ok(), "vpn up");
+                    msUntil(() -> granted(lab, nm), true);
+                    Proc.sleep(2000);
+                    long cpuBeforeIdleUp = cpuMs(pid);
+                    Proc.sleep(60_000);
+                    long idleUpCpuMs = cpuMs(pid) - cpuBeforeIdleUp;
                     assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
                     long rss = status(pid, "VmRSS");
                     samples.add(cycles + " cycles: " + rss + " kB, " + cpuMs(pid) + " ms CPU");
                     System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
                     System.out.println("[nm-soak] CPU per up/down cycle: " + (cpuBeforeIdle - cpuAtStart) / Math.max(1, cycles)
-                            + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms");
+                            + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms with no VPN, " + idleUpCpuMs
+                            + " ms with the VPN up");
                     System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
                             + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
                     assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
