@@ -46,13 +46,21 @@ public final class ControlClient {
             return null;
         }
         try (ch) {
-            SocketLines.write(ch, request.toLine());
+            IOException writeFailed = null;
+            try {
+                SocketLines.write(ch, request.toLine());
+            } catch (IOException e) {
+                // a daemon too busy to serve us answers at once and closes before reading (EPIPE here):
+                // its answer may be waiting all the same
+                writeFailed = e;
+            }
             String line;
             try {
                 line = SocketLines.read(ch, replyTimeout, MAX_REPLY);
             } catch (SocketLines.Timeout e) {
                 throw new IOException("the daemon did not answer on " + sock + " within " + replyTimeout.toMillis() + " ms", e);
             }
+            if ((line == null || line.isEmpty()) && writeFailed != null) throw writeFailed;
             if (line == null || line.isEmpty()) {
                 throw new IOException("the daemon closed " + sock + " without a reply (or sent more than " + MAX_REPLY + " bytes)");
             }
