@@ -1,6 +1,8 @@
 package dev.killswitch.control;
 
 import dev.killswitch.config.Validate;
+import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.state.Json;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -16,6 +18,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -45,12 +48,17 @@ public final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private final Duration requestTimeout;
     private final Semaphore clients = new Semaphore(MAX_CLIENTS);
+    /** The path the socket was bound at: the kernel lists it under this name after the rename. */
+    private final String boundPath;
+    private final CommandRunner runner = new ProcessRunner(2000);
     private volatile boolean closed;
 
     private ControlServer(Path socket, ServerSocketChannel server, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
+            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout, String boundPath)
+            throws IOException {
         this.socket = socket;
         this.requestTimeout = requestTimeout;
+        this.boundPath = boundPath;
         this.server = server;
         this.log = log;
         this.handler = handler;
@@ -90,8 +98,8 @@ public final class ControlServer implements AutoCloseable {
         // open to others, whatever the state directory's mode and the umask
         Path privateDir = Files.createTempDirectory(stateDir, ".control-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path tmp = privateDir.resolve("s");
         try {
-            Path tmp = privateDir.resolve("s");
             server.bind(UnixDomainSocketAddress.of(tmp));
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Files.move(tmp, sock, StandardCopyOption.ATOMIC_MOVE);
@@ -102,7 +110,7 @@ public final class ControlServer implements AutoCloseable {
             Files.deleteIfExists(privateDir.resolve("s"));
             Files.deleteIfExists(privateDir);
         }
-        ControlServer s = new ControlServer(sock, server, log, handler, requestTimeout);
+        ControlServer s = new ControlServer(sock, server, log, handler, requestTimeout, tmp.toString());
         s.acceptor.start();
         log.accept("control socket " + sock + " (mode 0600, root only)");
         return s;
@@ -195,15 +203,34 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** The pid the client says it has (the JDK does not hand out SO_PEERCRED's pid), or "unknown". */
-    private static String pidOf(String line) {
-        if (line == null) return "unknown";
+    /**
+     * Who the client is, as far as the kernel says: the pid it states when the kernel lists that process
+     * on the other end of a connection to this socket ({@code ss -x -p}); else what the kernel lists, with
+     * what it states beside it; else (no ss) what it states, marked as such.
+     */
+    private String pidOf(String line) {
+        long stated = -1;
         try {
-            Object p = Json.object(Json.read(line), "request").get("pid");
-            return p instanceof Long l && l > 0 ? l + ", as it says" : "unknown";
+            if (line != null && Json.object(Json.read(line), "request").get("pid") instanceof Long l && l > 0) stated = l;
         } catch (IOException | RuntimeException e) {
-            return "unknown";
+            // stated nothing readable
         }
+        Set<Long> connected;
+        try {
+            connected = ConnectedPeers.query(runner, boundPath, ProcessHandle.current().pid());
+        } catch (IOException | RuntimeException e) {
+            return stated > 0 ? stated + ", as it says (ss -x -p failed: " + e.getMessage() + ")" : "unknown";
+        }
+        return describePid(stated, connected);
+    }
+
+    /** {@link #pidOf}'s text for a stated pid ({@code -1} for none) and the pids the kernel lists. */
+    static String describePid(long stated, Set<Long> connected) {
+        if (stated > 0 && connected.contains(stated)) return Long.toString(stated);
+        String listed = connected.isEmpty() ? "none listed by the kernel"
+                : connected.size() == 1 ? connected.iterator().next() + " by the kernel"
+                : "one of " + connected + " by the kernel";
+        return stated > 0 ? stated + " as it says, " + listed : listed;
     }
 
     /** The numeric uid of a user name from SO_PEERCRED: the JDK gives the name, or the number when none. */

@@ -271,6 +271,10 @@ class NmDaemonLabTest {
         }
         awaitTrue(() -> daemon.stderr().contains("refused a request from user nobody (uid 65534"), Duration.ofSeconds(5),
                 "the daemon logging the refusal");
+        // the request claimed pid 1; the log gives the pid the kernel lists on the other end (ss -x -p)
+        Matcher kernelPid = Pattern.compile("user nobody \\(uid 65534, pid 1 as it says, (\\d+) by the kernel\\)")
+                .matcher(daemon.stderr());
+        assertTrue(kernelPid.find() && !kernelPid.group(1).equals("1"), daemon.stderr());
         assertFalse(ruleset().contains("\"ksctl8\""), ruleset());
 
         // the daemon killed: its socket file stays, nobody answers, the CLI acts directly
