@@ -3,6 +3,8 @@ package dev.killswitch.lab;
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V6;
 import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
+import static dev.killswitch.lab.NmFixture.awaitTrue;
+import static dev.killswitch.lab.NmFixture.ms;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -299,15 +300,4 @@ class NetworkManagerLabTest {
         }
     }
 
-    private static long ms(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            Proc.sleep(5);
-        }
-    }
 }

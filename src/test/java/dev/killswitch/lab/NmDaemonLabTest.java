@@ -3,6 +3,8 @@ package dev.killswitch.lab;
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V4;
 import static dev.killswitch.lab.NetworkManagerLab.SERVER_TUN_V6;
 import static dev.killswitch.lab.NetworkManagerLab.TARGET_V4;
+import static dev.killswitch.lab.NmFixture.awaitTrue;
+import static dev.killswitch.lab.NmFixture.ms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +15,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -390,15 +391,4 @@ class NmDaemonLabTest {
         return m.group(1);
     }
 
-    private static long ms(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            Proc.sleep(5);
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.killswitch.lab;
 
+import static dev.killswitch.lab.NmFixture.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -59,10 +60,10 @@ class NmDaemonSoakTest {
                             nextSample += Duration.ofMinutes(1).toNanos();
                         }
                         assertTrue(nm.vpnUp().ok(), "vpn up");
-                        grantMs.add(msUntil(() -> granted(lab, nm), true));
+                        grantMs.add(awaitTrue(() -> granted(lab, nm), Duration.ofSeconds(10), "the grant"));
                         Proc.sleep(1000);
                         assertTrue(nm.vpnDown().ok(), "vpn down");
-                        withdrawMs.add(msUntil(() -> granted(lab, nm), false));
+                        withdrawMs.add(awaitTrue(() -> !granted(lab, nm), Duration.ofSeconds(10), "the withdrawal"));
                         Proc.sleep(1000);
                         cycles++;
                     }
@@ -71,7 +72,7 @@ class NmDaemonSoakTest {
                     Proc.sleep(60_000);
                     long idleCpuMs = cpuMs(pid) - cpuBeforeIdle;
                     assertTrue(nm.vpnUp().ok(), "vpn up");
-                    msUntil(() -> granted(lab, nm), true);
+                    awaitTrue(() -> granted(lab, nm), Duration.ofSeconds(10), "the grant");
                     Proc.sleep(2000);
                     long cpuBeforeIdleUp = cpuMs(pid);
                     Proc.sleep(60_000);
@@ -97,16 +98,6 @@ class NmDaemonSoakTest {
     private static boolean granted(Lab lab, NetworkManagerLab nm) {
         return lab.execInClient("nft", "list", "set", "inet", "killswitch", "tunnels").orThrow().stdout()
                 .contains("\"" + nm.clientTun() + "\"");
-    }
-
-    /** Milliseconds until {@code check} gives {@code wanted}, polled; fails after 10 s. */
-    private static long msUntil(java.util.function.BooleanSupplier check, boolean wanted) {
-        long start = System.nanoTime();
-        while (check.getAsBoolean() != wanted) {
-            assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "the daemon did not follow in 10 s");
-            Proc.sleep(5);
-        }
-        return (System.nanoTime() - start) / 1_000_000;
     }
 
     /** "median M, p90 P, max X (n N)". */
