@@ -36,7 +36,7 @@ import jdk.net.UnixDomainPrincipal;
  */
 public final class ControlServer implements AutoCloseable {
     /** How long a client has to send its request line. */
-    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
     /** Connections served at the same time; more are told the daemon is busy. */
     static final int MAX_CLIENTS = 8;
 

@@ -14,36 +14,24 @@ public interface NmActiveConnection extends DBusInterface {
     String VPN = "Vpn";
     /** {@code u}: NMActiveConnectionState; {@link #ACTIVATED} once up. */
     String STATE = "State";
-    /** {@code ao}: for a VPN, the device it runs over (the physical link), not its tun. */
-    String DEVICES = "Devices";
     /** {@code o}: its IPv4 configuration, "/" when none. */
     String IP4_CONFIG = "Ip4Config";
     /** {@code o}: its IPv6 configuration, "/" when none. */
     String IP6_CONFIG = "Ip6Config";
-    /** {@code o}: the settings profile. */
-    String CONNECTION = "Connection";
-    /** {@code s}: the profile's name. */
-    String ID = "Id";
 
     int ACTIVATED = 2;
 
     /** {@code StateChanged(u state, u reason)}. */
     class StateChanged extends DBusSignal {
         private final UInt32 state;
-        private final UInt32 reason;
 
         public StateChanged(String path, UInt32 state, UInt32 reason) throws DBusException {
             super(path, state, reason);
             this.state = state;
-            this.reason = reason;
         }
 
         public UInt32 getState() {
             return state;
-        }
-
-        public UInt32 getReason() {
-            return reason;
         }
     }
 }

@@ -10,29 +10,22 @@ import org.freedesktop.dbus.types.UInt32;
 @DBusInterfaceName("org.freedesktop.NetworkManager.VPN.Connection")
 public interface NmVpnConnection extends DBusInterface {
     String INTERFACE = "org.freedesktop.NetworkManager.VPN.Connection";
-    /** {@code u}: NMVpnConnectionState; {@link #ACTIVATED} once up, {@link #DISCONNECTED} once gone. */
+    /** {@code u}: NMVpnConnectionState; {@link #ACTIVATED} once up. */
     String VPN_STATE = "VpnState";
 
     int ACTIVATED = 5;
-    int DISCONNECTED = 7;
 
     /** {@code VpnStateChanged(u state, u reason)}. */
     class VpnStateChanged extends DBusSignal {
         private final UInt32 state;
-        private final UInt32 reason;
 
         public VpnStateChanged(String path, UInt32 state, UInt32 reason) throws DBusException {
             super(path, state, reason);
             this.state = state;
-            this.reason = reason;
         }
 
         public UInt32 getState() {
             return state;
-        }
-
-        public UInt32 getReason() {
-            return reason;
         }
     }
 }

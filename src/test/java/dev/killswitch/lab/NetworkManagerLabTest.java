@@ -53,6 +53,7 @@ class NetworkManagerLabTest {
             exit 0
             """;
 
+    private NmFixture.Rig rig;
     private Lab lab;
     private NetworkManagerLab nm;
     private KsCli ks;
@@ -60,13 +61,10 @@ class NetworkManagerLabTest {
     @BeforeEach
     void setUp() throws Exception {
         LabSupport.assumeNetworkManagerLab();
-        lab = new Lab();
-        Files.write(lab.resolvConf(), NmFixture.ORIGINAL_RESOLV_CONF);
-        NetworkManagerLab[] holder = new NetworkManagerLab[1];
-        ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
-        ks.writeConfig(NmFixture.CONFIG);
-        nm = new NetworkManagerLab(lab, launcher(ks));
-        holder[0] = nm;
+        rig = NmFixture.Rig.open(NetworkManagerLabTest::launcher);
+        lab = rig.lab();
+        nm = rig.nm();
+        ks = rig.ks();
         lab.startUdpSink(PORT);
         nm.countThroughTunnel("tun", PORT);
         nm.countPlaintext("plain");
@@ -74,9 +72,7 @@ class NetworkManagerLabTest {
 
     @AfterEach
     void tearDown() {
-        if (nm != null) nm.close();
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
+        if (rig != null) rig.close();
     }
 
     /** /opt/killswitch/bin/killswitch inside NetworkManager's mount namespace: this build, this config. */

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
 class NmDaemonLabTest {
 
     private static final int PORT = 9999;
-    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
 
+    private NmFixture.Rig rig;
     private Lab lab;
     private NetworkManagerLab nm;
     private KsCli ks;
@@ -41,13 +41,10 @@ class NmDaemonLabTest {
     @BeforeEach
     void setUp() throws Exception {
         LabSupport.assumeNetworkManagerLab();
-        lab = new Lab();
-        Files.write(lab.resolvConf(), NmFixture.ORIGINAL_RESOLV_CONF);
-        NetworkManagerLab[] holder = new NetworkManagerLab[1];
-        ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
-        ks.writeConfig(NmFixture.CONFIG);
-        nm = new NetworkManagerLab(lab, null);
-        holder[0] = nm;
+        rig = NmFixture.Rig.open(null);
+        lab = rig.lab();
+        nm = rig.nm();
+        ks = rig.ks();
         lab.startUdpSink(PORT);
         nm.countThroughTunnel("tun", PORT);
         nm.countPlaintext("plain");
@@ -60,9 +57,7 @@ class NmDaemonLabTest {
             daemon.close();
         }
         if (daemonPid > 0) ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
-        if (nm != null) nm.close();
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
+        if (rig != null) rig.close();
         if (daemonLogs.length() > 0) System.out.println("[nm-daemon] daemon log:\n" + daemonLogs);
     }
 
@@ -345,12 +340,7 @@ class NmDaemonLabTest {
         if (daemon != null) daemonLogs.append(daemon.stderr());
         // the JVM options of hooks/killswitch-daemon.service through bin/killswitch
         daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "3s");
-        if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
-            throw new AssertionError("the daemon did not start: " + daemon.describe());
-        }
-        Matcher m = READY.matcher(daemon.stdout());
-        assertTrue(m.find(), daemon.stdout());
-        daemonPid = Long.parseLong(m.group(1));
+        daemonPid = NmFixture.awaitDaemonReady(daemon);
     }
 
     private void killDaemon() {
@@ -361,7 +351,7 @@ class NmDaemonLabTest {
     }
 
     private boolean granted() {
-        return ruleset().contains("\"" + nm.clientTun() + "\"");
+        return NmFixture.granted(lab, nm);
     }
 
     private byte[] readResolvConf() {

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -26,78 +24,63 @@ import org.junit.jupiter.api.Test;
 class NmDaemonSoakTest {
     /** The goal: under 64 MB resident, read as 64 MiB. */
     private static final long GOAL_KIB = 64 * 1024;
-    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
 
     @Test
     void residentMemoryOverALongRunOfEvents() throws Exception {
         String minutes = System.getenv().getOrDefault("KILLSWITCH_SOAK_MINUTES", "60");
         assertTrue(minutes.matches("[0-9]{1,4}"), "KILLSWITCH_SOAK_MINUTES must be a number of minutes: " + minutes);
         LabSupport.assumeNetworkManagerLab();
-        try (Lab lab = new Lab()) {
-            NetworkManagerLab[] holder = new NetworkManagerLab[1];
-            KsCli ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
-            try (NetworkManagerLab nm = new NetworkManagerLab(lab, null)) {
-                holder[0] = nm;
-                ks.writeConfig(NmFixture.CONFIG);
-                ks.check("enable");
-                try (Proc daemon = ks.startWithJvm(jvmOptions(), "daemon", "--resync", "10s")) {
-                    assertTrue(daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20)), daemon.describe());
-                    Matcher m = READY.matcher(daemon.stdout());
-                    assertTrue(m.find(), daemon.stdout());
-                    long pid = Long.parseLong(m.group(1));
-                    long cpuAtStart = cpuMs(pid);
-                    long end = System.nanoTime() + Duration.ofMinutes(Long.parseLong(minutes)).toNanos();
-                    long nextSample = System.nanoTime();
-                    int cycles = 0;
-                    List<String> samples = new ArrayList<>();
-                    List<Long> grantMs = new ArrayList<>();
-                    List<Long> withdrawMs = new ArrayList<>();
-                    while (System.nanoTime() < end) {
-                        if (System.nanoTime() >= nextSample) {
-                            samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
-                                    + status(pid, "Threads") + " threads, " + cpuMs(pid) + " ms CPU");
-                            System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
-                            nextSample += Duration.ofMinutes(1).toNanos();
-                        }
-                        assertTrue(nm.vpnUp().ok(), "vpn up");
-                        grantMs.add(awaitTrue(() -> granted(lab, nm), Duration.ofSeconds(10), "the grant"));
-                        Proc.sleep(1000);
-                        assertTrue(nm.vpnDown().ok(), "vpn down");
-                        withdrawMs.add(awaitTrue(() -> !granted(lab, nm), Duration.ofSeconds(10), "the withdrawal"));
-                        Proc.sleep(1000);
-                        cycles++;
+        try (NmFixture.Rig rig = NmFixture.Rig.open(null)) {
+            Lab lab = rig.lab();
+            NetworkManagerLab nm = rig.nm();
+            rig.ks().check("enable");
+            try (Proc daemon = rig.ks().startWithJvm(jvmOptions(), "daemon", "--resync", "10s")) {
+                long pid = NmFixture.awaitDaemonReady(daemon);
+                long cpuAtStart = cpuMs(pid);
+                long end = System.nanoTime() + Duration.ofMinutes(Long.parseLong(minutes)).toNanos();
+                long nextSample = System.nanoTime();
+                int cycles = 0;
+                List<String> samples = new ArrayList<>();
+                List<Long> grantMs = new ArrayList<>();
+                List<Long> withdrawMs = new ArrayList<>();
+                while (System.nanoTime() < end) {
+                    if (System.nanoTime() >= nextSample) {
+                        samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
+                                + status(pid, "Threads") + " threads, " + cpuMs(pid) + " ms CPU");
+                        System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
+                        nextSample += Duration.ofMinutes(1).toNanos();
                     }
-                    // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
-                    long cpuBeforeIdle = cpuMs(pid);
-                    Proc.sleep(60_000);
-                    long idleCpuMs = cpuMs(pid) - cpuBeforeIdle;
                     assertTrue(nm.vpnUp().ok(), "vpn up");
-                    awaitTrue(() -> granted(lab, nm), Duration.ofSeconds(10), "the grant");
-                    Proc.sleep(2000);
-                    long cpuBeforeIdleUp = cpuMs(pid);
-                    Proc.sleep(60_000);
-                    long idleUpCpuMs = cpuMs(pid) - cpuBeforeIdleUp;
-                    assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
-                    long rss = status(pid, "VmRSS");
-                    samples.add(cycles + " cycles: " + rss + " kB, " + cpuMs(pid) + " ms CPU");
-                    System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
-                    System.out.println("[nm-soak] CPU per up/down cycle: " + (cpuBeforeIdle - cpuAtStart) / Math.max(1, cycles)
-                            + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms with no VPN, " + idleUpCpuMs
-                            + " ms with the VPN up");
-                    System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
-                            + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
-                    assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
-                            + GOAL_KIB + " KiB (64 MiB)");
+                    grantMs.add(awaitTrue(() -> NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the grant"));
+                    Proc.sleep(1000);
+                    assertTrue(nm.vpnDown().ok(), "vpn down");
+                    withdrawMs.add(awaitTrue(() -> !NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the withdrawal"));
+                    Proc.sleep(1000);
+                    cycles++;
                 }
-            } finally {
-                ks.delete();
+                // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
+                long cpuBeforeIdle = cpuMs(pid);
+                Proc.sleep(60_000);
+                long idleCpuMs = cpuMs(pid) - cpuBeforeIdle;
+                assertTrue(nm.vpnUp().ok(), "vpn up");
+                awaitTrue(() -> NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the grant");
+                Proc.sleep(2000);
+                long cpuBeforeIdleUp = cpuMs(pid);
+                Proc.sleep(60_000);
+                long idleUpCpuMs = cpuMs(pid) - cpuBeforeIdleUp;
+                assertTrue(daemon.isAlive(), "the daemon still runs: " + daemon.describe());
+                long rss = status(pid, "VmRSS");
+                samples.add(cycles + " cycles: " + rss + " kB, " + cpuMs(pid) + " ms CPU");
+                System.out.println("[nm-soak] VmRSS after " + minutes + " min: " + samples);
+                System.out.println("[nm-soak] CPU per up/down cycle: " + (cpuBeforeIdle - cpuAtStart) / Math.max(1, cycles)
+                        + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms with no VPN, " + idleUpCpuMs
+                        + " ms with the VPN up");
+                System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
+                        + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
+                assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
+                        + GOAL_KIB + " KiB (64 MiB)");
             }
         }
-    }
-
-    private static boolean granted(Lab lab, NetworkManagerLab nm) {
-        return lab.execInClient("nft", "list", "set", "inet", "killswitch", "tunnels").orThrow().stdout()
-                .contains("\"" + nm.clientTun() + "\"");
     }
 
     /** "median M, p90 P, max X (n N)". */

@@ -1,9 +1,14 @@
 package dev.killswitch.lab;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** What the NetworkManager lab tests share: the client's resolv.conf, the killswitch config, the daemon's JVM, waiting. */
 final class NmFixture {
@@ -28,6 +33,50 @@ final class NmFixture {
     static String dnsSet(Lab lab, String name) {
         if (!name.equals("dns4") && !name.equals("dns6")) throw new IllegalArgumentException(name);
         return lab.execInClient("nft", "list", "set", "inet", "killswitch", name).orThrow().stdout();
+    }
+
+    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
+
+    /** A fresh lab with the original resolv.conf, the killswitch CLI with {@link #CONFIG}, NetworkManager in it. */
+    record Rig(Lab lab, NetworkManagerLab nm, KsCli ks) implements AutoCloseable {
+        /** {@code launcher}: the killswitch dispatcher scripts find inside NetworkManager's namespace (null: none). */
+        static Rig open(Function<KsCli, String> launcher) throws IOException {
+            Lab lab = new Lab();
+            try {
+                Files.write(lab.resolvConf(), ORIGINAL_RESOLV_CONF);
+                NetworkManagerLab[] holder = new NetworkManagerLab[1];
+                KsCli ks = new KsCli(lab.clientNs(), argv -> holder[0].argv(argv));
+                ks.writeConfig(CONFIG);
+                holder[0] = new NetworkManagerLab(lab, launcher == null ? null : launcher.apply(ks));
+                return new Rig(lab, holder[0], ks);
+            } catch (IOException | RuntimeException e) {
+                lab.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            nm.close();
+            lab.close();
+            ks.delete();
+        }
+    }
+
+    /** Waits for a started daemon to say it watches NetworkManager; returns the pid it gives. */
+    static long awaitDaemonReady(Proc daemon) {
+        if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
+            throw new AssertionError("the daemon did not start: " + daemon.describe());
+        }
+        Matcher m = READY.matcher(daemon.stdout());
+        if (!m.find()) throw new AssertionError("no pid in the daemon's ready line: " + daemon.stdout());
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Whether the VPN's tun is in the kill switch's tunnels set. */
+    static boolean granted(Lab lab, NetworkManagerLab nm) {
+        return lab.execInClient("nft", "list", "set", "inet", "killswitch", "tunnels").orThrow().stdout()
+                .contains("\"" + nm.clientTun() + "\"");
     }
 
     /** Milliseconds since {@code startNanos} (a System.nanoTime()). */
