@@ -65,6 +65,12 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
+            Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("disable"));
+            if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
+            if (reply != null) {
+                System.out.println("killswitch: disabled; traffic is NOT guarded now");
+                return Main.OK;
+            }
             boolean was = main.killSwitch().disable();
             System.out.println(was ? "killswitch: disabled; traffic is NOT guarded now" : "killswitch: was not enabled");
             return Main.OK;
@@ -219,69 +225,33 @@ final class Commands {
         }
     }
 
-    @Command(name = "dns-watch", mixinStandardHelpOptions = true,
-            description = {"Keep the tunnels' resolvers in /etc/resolv.conf while tunnels with DNS are up.",
-                    "Runs until stopped (SIGTERM, Ctrl-C). When it starts it finishes or undoes what a crashed",
-                    "killswitch process left half done (the state directory says which). Then, whenever another",
-                    "program (a DHCP client, resolvconf, NetworkManager) rewrites /etc/resolv.conf while a tunnel",
-                    "with DNS is up, it writes the tunnel's resolvers back and logs it. It watches the file's",
-                    "folder with inotify (and, for a bind mount, the source's folder), and checks every",
-                    "--interval as well. Stopping it changes nothing. Only the resolv-conf mode needs it; in",
-                    "the resolved mode it only does the start-up recovery.",
-                    "",
-                    "Run it as a service next to the tunnels, e.g. hooks/killswitch-dns-watch.service."})
-    static final class DnsWatch_ implements Callable<Integer> {
-        @ParentCommand Main main;
-
-        @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s",
-                description = "Check this often even without a file event (default ${DEFAULT-VALUE}).")
-        String interval;
-
-        @Override
-        public Integer call() throws Exception {
-            Duration every = Durations.parse(interval);
-            KillSwitch ks = main.killSwitch();
-            for (String line : ks.reconcileDns()) System.err.println("killswitch dns-watch: recovered: " + line);
-            dev.killswitch.dns.DnsWatch watch = new dev.killswitch.dns.DnsWatch(ks.dnsGuard().resolvConf(), every,
-                    ks::enforceDns, System.err::println);
-            Thread main = Thread.currentThread();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                watch.stop();
-                main.interrupt();
-            }, "dns-watch-stop"));
-            watch.run(() -> {
-                System.out.println("killswitch dns-watch: watching " + ks.dnsGuard().resolvConf() + " in "
-                        + watch.folders() + ", pid " + ProcessHandle.current().pid());
-                System.out.flush();
-            });
-            return Main.OK;
-        }
-    }
-
     @Command(name = "daemon", mixinStandardHelpOptions = true,
-            description = {"Grant NetworkManager's VPNs from D-Bus, without a dispatcher script. Runs until stopped.",
+            description = {"The one long-running service (unit killswitch.service). Runs until stopped.",
                     "",
-                    "It connects to the system bus and reads NetworkManager's properties: the active connections",
-                    "that are activated VPNs, the interface that carries each one's traffic and its resolvers (IPv4, IPv6).",
-                    "It grants each such VPN (as 'hook nm vpn-up IFACE DNS...' would) and withdraws the grants it",
-                    "made once the VPN is no longer activated (as 'hook nm vpn-down IFACE'). It reads them again at",
-                    "start, on every signal of NetworkManager (StateChanged, VpnStateChanged, PropertiesChanged), when",
-                    "NetworkManager gets a new owner on the bus, and every --resync; signals are only hints, so a",
-                    "lost or stale one cannot leave the grants wrong. A signal that does not come from the process",
-                    "that owns org.freedesktop.NetworkManager is ignored and logged.",
+                    "It owns the state: every change, from the command line, the hooks, NetworkManager or its timers,",
+                    "runs on its one worker thread. It serves control.sock in the state directory (mode 0600, root",
+                    "only, checked with SO_PEERCRED): up, down, allow-lan, pause, resume, enable, disable and the hook",
+                    "scripts (wg-quick, NetworkManager's dispatcher) send their change there as one JSON line; without",
+                    "a service answering they act directly, as before.",
                     "",
-                    "It withdraws only its own grants (listed in nm-daemon-grants in the state directory), never a",
-                    "wg-quick hook's. The VPN's server must be in the config ([[endpoint]]): the daemon opens the",
-                    "tunnel, not the way to the server. Without the daemon, or while it restarts, the block stays:",
-                    "a VPN that comes up then carries nothing until the daemon grants it.",
+                    "NetworkManager: whenever org.freedesktop.NetworkManager has an owner on the system bus (also one",
+                    "that appears after the service started), it reads NetworkManager's properties: the activated",
+                    "VPNs, the interface that carries each one's traffic and its resolvers (IPv4, IPv6). It grants each",
+                    "such VPN (as 'hook nm vpn-up IFACE DNS...' would) and withdraws the grants it made once the VPN is",
+                    "no longer activated. It reads them at start, on every NetworkManager signal (StateChanged,",
+                    "VpnStateChanged, PropertiesChanged), on a new owner of the name, and every --resync. A signal not",
+                    "sent by NetworkManager's own process is ignored and logged. It withdraws only its own grants",
+                    "(nm-daemon-grants in the state directory), never a wg-quick hook's, and changes them only while",
+                    "the block is loaded. With no system bus it serves everything else and tries the bus again with a",
+                    "back-off (1 s doubling to 60 s), saying so once.",
                     "",
-                    "While it runs it listens on control.sock in the state directory (mode 0600, root only, checked",
-                    "with SO_PEERCRED): up, down, allow-lan, pause, resume, enable and the hooks send their change",
-                    "there and it makes it on its own worker thread; without a daemon they act directly.",
+                    "DNS: while a tunnel with resolvers is up, when another program (a DHCP client, resolvconf,",
+                    "NetworkManager) rewrites /etc/resolv.conf, it writes the tunnels' resolvers back and logs it",
+                    "(inotify on the file's folder, and the bind mount source's; and every --dns-interval). At start",
+                    "it finishes or undoes what a crashed killswitch process left half done. (This was 'dns-watch'.)",
                     "",
-                    "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the bus connection is lost or cannot",
-                    "be made (the unit restarts it). Stopping it changes nothing: the grants and the block stay.",
-                    "Run it as a service: hooks/killswitch-daemon.service."})
+                    "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the control socket cannot be bound",
+                    "(another service answers on it). Stopping it changes nothing: the grants and the block stay."})
     static final class Daemon_ implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -289,12 +259,15 @@ final class Commands {
                 description = "Read NetworkManager's VPNs this often even without a signal (default ${DEFAULT-VALUE}).")
         String resync;
 
+        @Option(names = "--dns-interval", paramLabel = "DURATION", defaultValue = "2s",
+                description = "Check /etc/resolv.conf this often even without a file event (default ${DEFAULT-VALUE}).")
+        String dnsInterval;
+
         @Override
         public Integer call() throws Exception {
-            Duration every = Durations.parse(resync);
             KillSwitch ks = main.killSwitch();
-            dev.killswitch.daemon.NmDaemon daemon = new dev.killswitch.daemon.NmDaemon(ks,
-                    new StateStore(main.stateDir), every, line -> {
+            dev.killswitch.daemon.Daemon daemon = new dev.killswitch.daemon.Daemon(ks, new StateStore(main.stateDir),
+                    Durations.parse(resync), Durations.parse(dnsInterval), line -> {
                         System.err.println("killswitch daemon: " + line);
                         System.err.flush();
                     });
@@ -309,12 +282,12 @@ final class Commands {
             }, "daemon-stop"));
             try {
                 return daemon.run(() -> {
-                    System.out.println("killswitch daemon: watching NetworkManager on the system bus, pid "
-                            + ProcessHandle.current().pid());
+                    System.out.println("killswitch daemon: ready, pid " + ProcessHandle.current().pid() + ", control socket "
+                            + ControlClient.socket(main.stateDir));
                     System.out.flush();
                 });
-            } catch (org.freedesktop.dbus.exceptions.DBusException | RuntimeException e) {
-                System.err.println("killswitch daemon: cannot use the system bus: " + e.getMessage());
+            } catch (java.io.IOException e) {
+                System.err.println("killswitch daemon: cannot serve the control socket: " + e.getMessage());
                 return Main.SYSTEM_ERROR;
             }
         }

@@ -28,8 +28,8 @@ import picocli.CommandLine.ScopeType;
             "  killswitch up wg0             let traffic through wg0 (what the wg-quick hooks run)",
             "  killswitch status             what is blocked, what is allowed, what was dropped",
             "  killswitch pause --for 5m     open the block for 5 minutes; the kernel re-locks",
-            "  killswitch dns-watch          keep the tunnel's resolvers in /etc/resolv.conf (a service)",
-            "  killswitch daemon             grant NetworkManager's VPNs from D-Bus (a service)",
+            "  killswitch daemon             the service: owns the state, serves the hooks, follows NetworkManager,",
+            "                                keeps resolv.conf (unit killswitch.service)",
             "",
             "Hooks (lean path, see 'killswitch hook --help'):",
             "  killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE]",
@@ -48,7 +48,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
             Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
-            Commands.Pause.class, Commands.Resume.class, Commands.DnsWatch_.class, Commands.Daemon_.class, LeakTestCommand.class,
+            Commands.Pause.class, Commands.Resume.class, Commands.Daemon_.class, LeakTestCommand.class,
             BenchLeaksCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })

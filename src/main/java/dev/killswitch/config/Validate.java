@@ -14,7 +14,11 @@ public final class Validate {
     private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
     private static final Pattern IPV4 =
             Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
-    private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+    private static final Pattern IPV6_GROUP = Pattern.compile("[0-9A-Fa-f]{1,4}");
+    /** Characters of a path that may reach the control socket or a hook's command line. */
+    private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9_.,:=@+/-]*");
+    /** PATH_MAX on Linux, terminating NUL included. */
+    public static final int MAX_PATH = 4095;
 
     private Validate() {}
 
@@ -51,15 +55,61 @@ public final class Validate {
         return s != null && IPV4.matcher(s).matches();
     }
 
-    /** Strict IPv6 literal check that never triggers a name lookup. */
+    /**
+     * An IPv6 literal in plain hex, the grammar the hook scripts check too (hooks/killswitch-client.sh,
+     * proven equal by one shared corpus in the tests): eight groups of 1 to 4 hex digits split by ':',
+     * or fewer with one '::'. Refused: dotted forms (::10.8.0.1), zone ids, and IPv4-mapped addresses
+     * (::ffff:0:0/96, in any spelling), which the kernel would reach over IPv4. Never looks a name up.
+     */
     public static boolean isIpv6(String s) {
-        if (s == null || !s.contains(":") || !IPV6_CHARS.matcher(s).matches()) return false;
-        try {
-            // Only characters of an IPv6 literal reach here, so this parses and never resolves.
-            return java.net.InetAddress.getByName(s) instanceof java.net.Inet6Address;
-        } catch (java.net.UnknownHostException e) {
-            return false;
+        if (s == null || s.length() < 2 || s.length() > 39 || !s.contains(":")) return false;
+        int doubleColon = s.indexOf("::");
+        if (doubleColon >= 0 && s.indexOf("::", doubleColon + 1) >= 0) return false;
+        if (s.contains(":::")) return false;
+        if (s.startsWith(":") && !s.startsWith("::")) return false;
+        if (s.endsWith(":") && !s.endsWith("::")) return false;
+        int[] groups = new int[8];
+        int n = 0;
+        int zerosAt = -1;
+        for (String g : s.split(":", -1)) {
+            if (g.isEmpty()) {
+                if (zerosAt < 0) zerosAt = n;
+                continue;
+            }
+            if (!IPV6_GROUP.matcher(g).matches() || n == 8) return false;
+            groups[n++] = Integer.parseInt(g, 16);
         }
+        if (doubleColon < 0 ? n != 8 : n > 7) return false;
+        int[] full = new int[8];
+        int fill = 8 - n;
+        for (int i = 0, j = 0; i < 8; ) {
+            if (j == zerosAt && fill > 0) {
+                i += fill;
+                fill = 0;
+                continue;
+            }
+            full[i++] = groups[j++];
+        }
+        boolean mapped = full[0] == 0 && full[1] == 0 && full[2] == 0 && full[3] == 0 && full[4] == 0 && full[5] == 0xffff;
+        return !mapped;
+    }
+
+    /**
+     * A path that may be handed to the service or put on a hook's command line (a wg-quick config file,
+     * the state directory): absolute, at most {@link #MAX_PATH} characters of letters, digits and
+     * {@code _ . , : = @ + / -}, no "." or ".." component. Returns null when valid, else the reason.
+     * Whether the file may be trusted is a separate check ({@code TrustedFile}).
+     */
+    public static String pathProblem(String path) {
+        if (path == null || path.isEmpty()) return "a path must not be empty";
+        if (path.length() > MAX_PATH) return "path '" + printable(path) + "' is longer than " + MAX_PATH + " characters";
+        if (!PATH.matcher(path).matches()) {
+            return "path '" + printable(path) + "' must be absolute and hold only letters, digits and _ . , : = @ + / -";
+        }
+        for (String part : path.split("/")) {
+            if (part.equals(".") || part.equals("..")) return "path '" + printable(path) + "' has a '" + part + "' component";
+        }
+        return null;
     }
 
     public static String printable(String s) {

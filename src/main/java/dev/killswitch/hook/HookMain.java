@@ -2,6 +2,7 @@ package dev.killswitch.hook;
 
 import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.TrustedFile;
 import dev.killswitch.config.Validate;
 import dev.killswitch.control.ControlClient;
 import dev.killswitch.control.ControlRequest;
@@ -12,7 +13,6 @@ import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -37,7 +37,9 @@ public final class HookMain {
               PreDown  = killswitch hook wg-quick pre-down %i
               PostDown = killswitch hook wg-quick post-down %i
 
-            pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel
+            pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel;
+                       CONFIG_FILE must be an absolute path to a regular file owned by root that
+                       neither its group nor others may write
             post-up    IFACE may carry traffic; its DNS = servers (or the DNS... arguments; the config's
                        dns.servers win over both) become the resolvers, reachable only through a tunnel,
                        and the system resolver is pointed at them ([dns] mode: systemd-resolved's link,
@@ -96,27 +98,34 @@ public final class HookMain {
             return 2;
         }
         String event = args[1];
-        String iface = Validate.interfaceName(args[2]);
-        if (event.equals("post-up") || event.equals("pre-down") || event.equals("post-down")) {
-            // arguments checked here first: a refused hook must still fail closed locally
-            ControlRequest r;
-            try {
-                r = event.equals("post-up") ? ControlRequest.allowTunnel(iface, dns(args)) : ControlRequest.down(iface);
-            } catch (ConfigException | IllegalArgumentException e) {
-                throw new Refused(e, failClosed(killSwitch("wg-quick hook"), e));
-            }
-            Integer sent = viaDaemon(r);
-            if (sent != null) return sent;
+        // every argument is checked before anything is sent or changed: a refused hook still fails closed
+        ControlRequest r;
+        try {
+            String iface = Validate.interfaceName(args[2]);
+            String config = args.length >= 4 && !args[3].isEmpty() ? args[3] : null;
+            r = switch (event) {
+                case "pre-up" -> {
+                    if (config == null) throw new IllegalArgumentException("pre-up needs the wg-quick config file: pass \"$CONFIG_FILE\"");
+                    yield ControlRequest.allowEndpoints(iface, config);
+                }
+                case "post-up" -> ControlRequest.allowTunnel(iface, dnsArguments(args), config);
+                case "pre-down", "post-down" -> ControlRequest.down(iface);
+                default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
+                        + "'; expected pre-up, post-up, pre-down or post-down");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new Refused(e, failClosed(killSwitch("wg-quick hook"), e));
         }
+        Integer sent = viaDaemon(r);
+        if (sent != null) return sent;
         KillSwitch ks = killSwitch("wg-quick hook");
         KillSwitch.Change change;
         try {
-            change = switch (event) {
-                case "pre-up" -> ks.allowEndpoints(iface, wgConfig(args, event).endpoints());
-                case "post-up" -> ks.allowTunnel(iface, dns(args));
-                case "pre-down", "post-down" -> ks.down(iface);
-                default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
-                        + "'; expected pre-up, post-up, pre-down or post-down");
+            change = switch (r.op()) {
+                case "allow-endpoints" -> ks.allowEndpoints(r.iface(), wgConfig(r.config()).endpoints());
+                case "allow-tunnel" -> ks.allowTunnel(r.iface(),
+                        r.dns().isEmpty() && r.config() != null ? wgConfig(r.config()).dns() : r.dns());
+                default -> ks.down(r.iface());
             };
         } catch (ConfigException | IllegalArgumentException e) {
             throw new Refused(e, failClosed(ks, e));
@@ -214,19 +223,15 @@ public final class HookMain {
         }
     }
 
-    private static WgQuickConfig wgConfig(String[] args, String event) throws ConfigException, IOException {
-        if (args.length < 4 || args[3].isEmpty()) {
-            throw new IllegalArgumentException(event + " needs the wg-quick config file: pass \"$CONFIG_FILE\"");
-        }
-        Path file = Path.of(args[3]);
-        return WgQuickConfig.parse(file, Files.readString(file));
+    /** The wg-quick config a hook named, read only when root alone could have written it ({@link TrustedFile}). */
+    private static WgQuickConfig wgConfig(String path) throws ConfigException, IOException {
+        return WgQuickConfig.parse(Path.of(path), TrustedFile.read(path));
     }
 
-    /** The DNS... arguments when given, else the DNS = line of the config file, else none. */
-    private static List<IpAddress> dns(String[] args) throws ConfigException, IOException {
+    /** The DNS... arguments after the config file: each an IP literal. */
+    private static List<IpAddress> dnsArguments(String[] args) {
         List<IpAddress> out = new ArrayList<>();
         for (int i = 4; i < args.length; i++) out.add(IpAddress.parse(args[i]));
-        if (out.isEmpty() && args.length >= 4 && !args[3].isEmpty()) out.addAll(wgConfig(args, "post-up").dns());
         return out;
     }
 

@@ -246,6 +246,11 @@ public final class KillSwitch {
         }
     }
 
+    /** Whether our table is in the kernel at all. */
+    public boolean isLoaded() throws NftException {
+        return nft.tableExists();
+    }
+
     /** What the kernel holds compared with what the config and state render; empty when equal. */
     public List<String> verify() throws ConfigException, NftException, IOException {
         Policy policy = PolicyBuilder.build(config(), store.load(), clock.instant());

@@ -1,0 +1,261 @@
+package dev.killswitch.daemon;
+
+import dev.killswitch.config.ConfigException;
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.TrustedFile;
+import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.ControlServer;
+import dev.killswitch.dns.DnsWatch;
+import dev.killswitch.service.KillSwitch;
+import dev.killswitch.state.StateStore;
+import dev.killswitch.wg.WgQuickConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * {@code killswitch daemon}, the one long-running service. It owns the state: every change it makes
+ * runs on one worker thread (the thread that calls {@link #run}), and its sources of events only enqueue:
+ * <ul>
+ *   <li>the control socket (commands, the wg-quick, dispatcher and OpenVPN hook scripts): a request is
+ *       queued and its caller waits for the reply;</li>
+ *   <li>the system bus ({@link SystemBusLink}): NetworkManager's signals, a new owner of its name, the
+ *       bus coming or going; the worker then reads NetworkManager's properties and reconciles
+ *       ({@link NmGrants}); with no bus it keeps serving everything else;</li>
+ *   <li>resolv.conf ({@link DnsWatch}): another program's rewrite while a tunnel with resolvers is up;</li>
+ *   <li>a timer: NetworkManager read again every {@code resync}.</li>
+ * </ul>
+ * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
+ * kernel's table reloaded from the state when it is loaded but differs. Stopping it changes nothing in the
+ * kernel: the block and the grants stay.
+ */
+public final class Daemon {
+    private final KillSwitch ks;
+    private final StateStore store;
+    private final Duration resync;
+    private final Duration dnsInterval;
+    private final Consumer<String> log;
+    private final NmGrants nmGrants;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+
+    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, REQUEST, STOP }
+
+    /**
+     * @param resync      how often NetworkManager's VPNs are read without a signal
+     * @param dnsInterval how often resolv.conf is checked besides inotify's events
+     */
+    public Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log) {
+        this.ks = ks;
+        this.store = store;
+        this.resync = resync;
+        this.dnsInterval = dnsInterval;
+        this.log = log;
+        this.nmGrants = new NmGrants(ks, store, log);
+    }
+
+    public void stop() {
+        stopping = true;
+        events.add(Event.STOP);
+    }
+
+    /** Waits until {@link #run} has returned (its control socket closed and removed), at most {@code timeout}. */
+    public void awaitStopped(Duration timeout) throws InterruptedException {
+        stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Serves until {@link #stop()}: returns 0. Throws IOException when the control socket cannot be bound
+     * (another daemon answers on it, the state directory cannot be made). {@code onReady} runs once the
+     * control socket answers.
+     */
+    public int run(Runnable onReady) throws IOException {
+        try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
+             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER))) {
+            DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
+                events.add(Event.RESOLV_CONF);
+                return null;
+            }, log);
+            Thread watcher = new Thread(() -> {
+                try {
+                    watch.run(() -> { });
+                } catch (IOException e) {
+                    log.accept("cannot watch " + ks.dnsGuard().resolvConf() + " (" + e.getMessage()
+                            + "); resolv.conf is checked on every change instead");
+                }
+            }, "resolv-conf-watch");
+            watcher.setDaemon(true);
+            events.add(Event.START);
+            bus.start();
+            watcher.start();
+            onReady.run();
+            try {
+                return work(bus);
+            } finally {
+                watch.stop();
+                watcher.interrupt();
+            }
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * A control-socket request (already validated, from root): queued for the worker thread, which owns
+     * every change; the reply says what happened. Called on the socket's threads.
+     */
+    Map<String, Object> submit(ControlRequest r, String who) {
+        CompletableFuture<Map<String, Object>> reply = new CompletableFuture<>();
+        requests.add(() -> reply.complete(execute(r, who)));
+        events.add(Event.REQUEST);
+        try {
+            return reply.get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failure("the daemon is stopping", 3);
+        } catch (ExecutionException | TimeoutException e) {
+            return failure("the daemon did not answer in time: " + e, 3);
+        }
+    }
+
+    /** Runs one control request (worker thread only). */
+    private Map<String, Object> execute(ControlRequest r, String who) {
+        KillSwitch as = ks.withActor(who);
+        try {
+            KillSwitch.Change ch = null;
+            String dnsProblem = null;
+            switch (r.op()) {
+                case "up" -> ch = as.up(r.iface());
+                case "down" -> ch = as.down(r.iface());
+                case "allow-endpoints" -> ch = as.allowEndpoints(r.iface(), wgQuickConfig(r.config()).endpoints());
+                case "allow-tunnel" -> ch = as.allowTunnel(r.iface(), resolvers(r));
+                case "allow-lan" -> ch = as.allowLan(r.allow());
+                case "pause" -> ch = as.pause(r.pause());
+                case "resume" -> ch = as.resume();
+                case "enable" -> dnsProblem = as.enable(null);
+                case "disable" -> as.disable();
+                default -> throw new IllegalArgumentException("unknown op " + r.op());
+            }
+            if (ch != null) dnsProblem = ch.dnsProblem();
+            log.accept("did " + r.describe() + ", asked by " + who);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ok", true);
+            m.put("installed_baseline", ch != null && ch.installedBaseline());
+            if (dnsProblem != null) m.put("dns_problem", dnsProblem);
+            return m;
+        } catch (ConfigException | IllegalArgumentException e) {
+            log.accept("refused " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            return failure(e.getMessage(), 2);
+        } catch (Exception e) {
+            log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            return failure(e.getMessage(), 3);
+        }
+    }
+
+    /** The resolvers a post-up or vpn-up asks for: its own list, else the DNS = line of its wg-quick config. */
+    private static List<IpAddress> resolvers(ControlRequest r) throws ConfigException, IOException {
+        if (!r.dns().isEmpty() || r.config() == null) return r.dns();
+        return wgQuickConfig(r.config()).dns();
+    }
+
+    /** The wg-quick config a hook named, read only when root alone could have written it ({@link TrustedFile}). */
+    private static WgQuickConfig wgQuickConfig(String path) throws ConfigException, IOException {
+        return WgQuickConfig.parse(Path.of(path), TrustedFile.read(path));
+    }
+
+    private static Map<String, Object> failure(String error, long exit) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ok", false);
+        m.put("error", String.valueOf(error));
+        m.put("exit", exit);
+        return m;
+    }
+
+    private int work(NmSource nm) {
+        long resyncNanos = resync.toNanos();
+        long next = System.nanoTime() + resyncNanos;
+        long retryNanos = 0;
+        boolean nmDue = false;
+        boolean dnsDue = false;
+        while (!stopping) {
+            Event e;
+            try {
+                e = events.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+            if (stopping) return 0;
+            if (e != null) {
+                List<Event> why = new ArrayList<>(List.of(e));
+                events.drainTo(why);
+                if (why.contains(Event.STOP)) return 0;
+                if (why.contains(Event.START)) recoverAtStart();
+                for (Runnable r; (r = requests.poll()) != null; ) r.run();
+                if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
+                if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
+            }
+            if (dnsDue) {
+                dnsDue = false;
+                enforceDns();
+            }
+            if (System.nanoTime() - next > 0) nmDue = true;
+            if (!nmDue) continue;
+            nmDue = false;
+            if (nmGrants.reconcile(nm)) {
+                retryNanos = 0;
+                next = System.nanoTime() + resyncNanos;
+            } else {
+                // again soon, backing off (200 ms, doubling, up to resync); a new signal still comes first
+                retryNanos = Math.min(resyncNanos, retryNanos == 0 ? 200_000_000L : retryNanos * 2);
+                next = System.nanoTime() + retryNanos;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * A process killed between its nft change and its state write (this daemon, a hook) leaves the kernel
+     * and the state apart, and a grant the state has would never be applied again: reload the table from
+     * the state when they differ (when it is loaded at all). Then DNS as the state says.
+     */
+    private void recoverAtStart() {
+        try {
+            List<String> diff = ks.verify();
+            if (!diff.isEmpty() && ks.isLoaded()) {
+                ks.enable(null);
+                log.accept("the kernel's table did not match the state (" + diff + "): reloaded it from the state");
+            }
+        } catch (Exception e) {
+            log.accept("could not compare the kernel's table with the state: " + e.getMessage());
+        }
+        try {
+            for (String line : ks.reconcileDns()) log.accept("DNS recovered: " + line);
+        } catch (Exception e) {
+            log.accept("could not bring DNS to what the state says: " + e.getMessage());
+        }
+    }
+
+    private void enforceDns() {
+        try {
+            String repaired = ks.enforceDns();
+            if (repaired != null) log.accept("DNS: " + repaired);
+        } catch (Exception e) {
+            log.accept("DNS: the check of resolv.conf failed: " + e.getMessage());
+        }
+    }
+}
