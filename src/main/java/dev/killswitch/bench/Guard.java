@@ -29,11 +29,18 @@ public enum Guard {
      */
     REACTIVE("ip monitor link, then nft -f of a drop-all table"),
 
-    /** {@code killswitch enable} with a config that allows nothing, then its four wg-quick hook lines. */
-    KILLSWITCH("killswitch enable, then its 4 wg-quick hooks"),
+    /**
+     * {@code killswitch enable} with a config that allows nothing, its service ({@code killswitch daemon},
+     * with no system bus), then its four wg-quick hook lines: the hook script hands each change to the
+     * service over the control socket (no JVM starts).
+     */
+    KILLSWITCH("killswitch enable and its service, then its 4 wg-quick hooks"),
 
-    /** Only killswitch's four hook lines, no {@code enable} before: PreUp must install the baseline itself. */
-    KILLSWITCH_HOOKS_ONLY("killswitch's 4 hooks, no enable before");
+    /** As {@link #KILLSWITCH} with no service running: each hook script falls back to a JVM that acts itself. */
+    KILLSWITCH_NO_SERVICE("killswitch enable, its 4 hooks, no service (a JVM each)"),
+
+    /** Only killswitch's four hook lines, no {@code enable} and no service: PreUp must install the baseline itself. */
+    KILLSWITCH_HOOKS_ONLY("killswitch's 4 hooks, no enable, no service");
 
     /** The killswitch config of the killswitch guards: nothing beyond what the hooks grant. */
     public static final String KILLSWITCH_CONFIG = "# allows nothing beyond what the wg-quick hooks grant\n";
@@ -90,7 +97,7 @@ public enum Guard {
 
     /** The killswitch guards: those with a reload ({@code killswitch enable}). */
     public boolean isKillswitch() {
-        return this == KILLSWITCH || this == KILLSWITCH_HOOKS_ONLY;
+        return this == KILLSWITCH || this == KILLSWITCH_NO_SERVICE || this == KILLSWITCH_HOOKS_ONLY;
     }
 
     /** Whether this guard has a reload for {@link Fault#RELOAD}. */
@@ -98,16 +105,22 @@ public enum Guard {
         return isKillswitch();
     }
 
-    /** Before the tunnel exists: writes the killswitch config, and for {@link #KILLSWITCH} runs {@code enable}. */
+    /**
+     * Before the tunnel exists: writes the killswitch config, runs {@code enable} unless hooks only, and for
+     * {@link #KILLSWITCH} starts the service and waits until it serves its control socket.
+     */
     void prepare(GuardedTunnel t) {
         if (isKillswitch()) {
             t.writeKillswitchConfig(KILLSWITCH_CONFIG);
         }
-        if (this == KILLSWITCH) {
+        if (this == KILLSWITCH || this == KILLSWITCH_NO_SERVICE) {
             Sh.Result r = t.killswitch("enable");
             if (!r.ok()) {
                 throw new IllegalStateException("killswitch enable failed: " + r.describe());
             }
+        }
+        if (this == KILLSWITCH) {
+            t.startService();
         }
     }
 
@@ -116,8 +129,8 @@ public enum Guard {
         return switch (this) {
             case NONE, REACTIVE -> List.of();
             case WG_QUICK_MANUAL -> manualLines();
-            case KILLSWITCH, KILLSWITCH_HOOKS_ONLY -> killswitchLines(t.launcher(), t.killswitchConfig(),
-                    t.killswitchStateDir());
+            case KILLSWITCH, KILLSWITCH_NO_SERVICE, KILLSWITCH_HOOKS_ONLY -> killswitchLines(t.hookScript(),
+                    t.killswitchStateDir(), t.jvmScript());
         };
     }
 
@@ -129,13 +142,13 @@ public enum Guard {
                 "PreDown = iptables -D " + rule + " && ip6tables -D " + rule);
     }
 
-    /** The four killswitch hook lines, running killswitch with {@code launcher}. */
-    public static List<String> killswitchLines(KillswitchLauncher launcher, Path config, Path stateDir) {
+    /** The four killswitch hook lines, running the hook {@code script} (see {@link KillswitchLauncher#hookScriptCommand}). */
+    public static List<String> killswitchLines(Path script, Path stateDir, Path jvmScript) {
         return List.of(
-                "PreUp = " + launcher.hookCommand(config, stateDir, "pre-up", true),
-                "PostUp = " + launcher.hookCommand(config, stateDir, "post-up", true),
-                "PreDown = " + launcher.hookCommand(config, stateDir, "pre-down", false),
-                "PostDown = " + launcher.hookCommand(config, stateDir, "post-down", false));
+                "PreUp = " + KillswitchLauncher.hookScriptCommand(script, stateDir, jvmScript, "pre-up", true),
+                "PostUp = " + KillswitchLauncher.hookScriptCommand(script, stateDir, jvmScript, "post-up", true),
+                "PreDown = " + KillswitchLauncher.hookScriptCommand(script, stateDir, jvmScript, "pre-down", false),
+                "PostDown = " + KillswitchLauncher.hookScriptCommand(script, stateDir, jvmScript, "post-down", false));
     }
 
     /**

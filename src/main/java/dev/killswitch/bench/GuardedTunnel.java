@@ -4,6 +4,8 @@ import dev.killswitch.lab.Counters;
 import dev.killswitch.lab.Lab;
 import dev.killswitch.lab.PacerRun;
 import dev.killswitch.lab.Proc;
+import dev.killswitch.lab.ProjectDir;
+import dev.killswitch.lab.ServiceJvm;
 import dev.killswitch.lab.Sh;
 import dev.killswitch.lab.WgClientConfig;
 import dev.killswitch.lab.WireGuardLab;
@@ -143,6 +145,40 @@ public final class GuardedTunnel implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + ksConfig, e);
         }
+    }
+
+    /** The repository's wg-quick hook script, as a user's hook lines name it. */
+    public Path hookScript() {
+        return ProjectDir.path().resolve("wg-quick/killswitch-hook");
+    }
+
+    /** The JVM launcher the hook script falls back to when no service answers (written on first use). */
+    public synchronized Path jvmScript() {
+        Path file = wg.workDir().resolve("killswitch-jvm");
+        if (!Files.exists(file)) {
+            try {
+                launcher.writeJvmScript(file, ksConfig);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file, e);
+            }
+        }
+        return file;
+    }
+
+    /**
+     * Starts {@code killswitch daemon} in the client namespace with the JVM options of its unit and no system
+     * bus (a wg-quick-only machine), and waits until it serves its control socket. Stopped on close.
+     */
+    public Proc startService() {
+        List<String> argv = new ArrayList<>(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + wg.workDir().resolve("no-bus")));
+        argv.addAll(launcher.cli(ServiceJvm.unit(ProjectDir.path().resolve("hooks/killswitch.service")), ksConfig, ksState, "daemon"));
+        Proc p = startGuardProcess(argv.toArray(String[]::new));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!p.stdout().contains("ready, pid")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) throw new IllegalStateException("the service did not start: " + p.describe());
+            Proc.sleep(20);
+        }
+        return p;
     }
 
     /** The killswitch table as {@code nft list table inet killswitch} prints it in the client namespace. */

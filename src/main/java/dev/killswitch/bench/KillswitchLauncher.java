@@ -1,8 +1,10 @@
 package dev.killswitch.bench;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -104,7 +106,13 @@ public final class KillswitchLauncher {
 
     /** The argv of {@code killswitch --config CONFIG --state-dir STATE args...}. */
     public List<String> cli(Path config, Path stateDir, String... args) {
+        return cli(List.of(), config, stateDir, args);
+    }
+
+    /** {@link #cli(Path, Path, String...)} with more JVM options after this launcher's own (a unit's, e.g. -Xint). */
+    public List<String> cli(List<String> jvmOptions, Path config, Path stateDir, String... args) {
         List<String> argv = jvm();
+        argv.addAll(argv.indexOf("-cp"), jvmOptions);
         argv.addAll(List.of("--config", config.toAbsolutePath().toString(),
                 "--state-dir", stateDir.toAbsolutePath().toString()));
         argv.addAll(Arrays.asList(args));
@@ -137,6 +145,38 @@ public final class KillswitchLauncher {
         if (withConfigFile) {
             words.add("\"$CONFIG_FILE\"");
         }
+        return String.join(" ", words);
+    }
+
+    /**
+     * Writes {@code file}, an executable sh script that runs this launcher's JVM with {@code KILLSWITCH_CONFIG}
+     * set to {@code config} and its own arguments: the launcher the hook scripts fall back to
+     * (KILLSWITCH_LAUNCHER) when no service answers. Returns {@code file}.
+     */
+    public Path writeJvmScript(Path file, Path config) throws IOException {
+        List<String> words = new ArrayList<>();
+        for (String arg : jvm()) words.add(shellQuote(arg));
+        Files.writeString(file, "#!/bin/sh\nKILLSWITCH_CONFIG=" + shellQuote(config.toAbsolutePath().toString())
+                + "\nexport KILLSWITCH_CONFIG\nexec " + String.join(" ", words) + " \"$@\"\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx------"));
+        return file;
+    }
+
+    /**
+     * The shell text of a wg-quick hook line that runs the repository's hook script
+     * ({@code wg-quick/killswitch-hook}), as a user's config has it: the script hands the change to the
+     * service on {@code stateDir}'s control socket, or runs {@code jvmScript} ({@link #writeJvmScript}) when
+     * none answers.
+     */
+    public static String hookScriptCommand(Path script, Path stateDir, Path jvmScript, String event, boolean withConfigFile) {
+        if (!List.of("pre-up", "post-up", "pre-down", "post-down").contains(event)) {
+            throw new IllegalArgumentException("not a wg-quick event: " + event);
+        }
+        List<String> words = new ArrayList<>(List.of(
+                "KILLSWITCH_STATE_DIR=" + hookSafe(stateDir.toAbsolutePath().toString()),
+                "KILLSWITCH_LAUNCHER=" + hookSafe(jvmScript.toAbsolutePath().toString()),
+                hookSafe(script.toAbsolutePath().toString()), event, "%i"));
+        if (withConfigFile) words.add("\"$CONFIG_FILE\"");
         return String.join(" ", words);
     }
 

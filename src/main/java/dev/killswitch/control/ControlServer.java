@@ -19,10 +19,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
@@ -43,7 +47,7 @@ public final class ControlServer implements AutoCloseable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Consumer<String> log;
-    private final BiFunction<ControlRequest, String, Map<String, Object>> handler;
+    private final BiFunction<ControlRequest, Supplier<String>, Map<String, Object>> handler;
     private final UserPrincipal root;
     private final Thread acceptor;
     private final Duration requestTimeout;
@@ -51,10 +55,16 @@ public final class ControlServer implements AutoCloseable {
     /** The path the socket was bound at: the kernel lists it under this name after the rename. */
     private final String boundPath;
     private final CommandRunner runner = new ProcessRunner(2000);
+    /** Runs the pid look-ups (ss): one at a time, off the connection's thread. */
+    private static final Executor PID_LOOKUP = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "control-peer-pid");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closed;
 
     private ControlServer(Path socket, ServerSocketChannel server, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout, String boundPath)
+            BiFunction<ControlRequest, Supplier<String>, Map<String, Object>> handler, Duration requestTimeout, String boundPath)
             throws IOException {
         this.socket = socket;
         this.requestTimeout = requestTimeout;
@@ -72,13 +82,13 @@ public final class ControlServer implements AutoCloseable {
      * (left by a killed daemon) is deleted first; one a live process answers on is an IOException.
      */
     public static ControlServer start(Path stateDir, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler) throws IOException {
+            BiFunction<ControlRequest, Supplier<String>, Map<String, Object>> handler) throws IOException {
         return start(stateDir, log, handler, REQUEST_TIMEOUT);
     }
 
     /** {@link #start(Path, Consumer, BiFunction)} with another request timeout (tests). */
     static ControlServer start(Path stateDir, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
+            BiFunction<ControlRequest, Supplier<String>, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
         Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path sock = ControlClient.socket(stateDir);
         if (Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -152,6 +162,9 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel c) {
+        // The kernel lists the client (ss -x -p, about 10 ms) only while it is connected: asked at once, beside
+        // reading and running the request, so that it never delays the answer.
+        CompletableFuture<Set<Long>> peers = CompletableFuture.supplyAsync(this::connectedPeers, PID_LOOKUP);
         try (c) {
             String reply;
             UnixDomainPrincipal peer;
@@ -174,20 +187,22 @@ public final class ControlServer implements AutoCloseable {
             } catch (IOException e) {
                 line = null;
             }
-            String pid = pidOf(line);
             if (!root.equals(peer.user())) {
+                String pid = pidOf(line, peers.join());
                 String why = "only root may change the kill switch (you are uid " + uidOf(user) + " / user " + user + ")";
                 log.accept("control socket: refused a request from user " + user + " (uid " + uidOf(user) + ", pid "
                         + pid + "): " + why);
                 SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", why)));
                 return;
             }
+            String requestLine = line;
+            CompletableFuture<String> pid = peers.thenApply(p -> pidOf(requestLine, p));
             ControlRequest r;
             try {
                 if (line == null) throw new IllegalArgumentException("no request line (at most " + ControlRequest.MAX_LINE + " characters)");
                 r = ControlRequest.parse(line);
             } catch (IllegalArgumentException e) {
-                log.accept("control socket: refused a malformed request from " + user + " (pid " + pid + "): " + e.getMessage());
+                log.accept("control socket: refused a malformed request from " + user + " (pid " + pid.join() + "): " + e.getMessage());
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("ok", false);
                 m.put("error", e.getMessage());
@@ -195,9 +210,13 @@ public final class ControlServer implements AutoCloseable {
                 SocketLines.write(c, Json.writeLine(m));
                 return;
             }
-            String who = user + " (pid " + pid + ") over the control socket";
-            reply = Json.writeLine(handler.apply(r, who));
+            // the change's own log lines name the pid the client states unless the kernel has answered by then;
+            // the kernel's answer is logged after the reply (a client that had gone by then is not listed)
+            String stated = r.pid() > 0 ? r.pid() + ", as it says" : "unknown yet";
+            reply = Json.writeLine(handler.apply(r, () -> user + " (pid " + pid.getNow(stated) + ") over the control socket"));
             SocketLines.write(c, reply);
+            c.shutdownOutput();   // the client has its answer (socat exits on this end of file)
+            log.accept("control socket: answered '" + r.describe() + "' from " + user + ", pid " + pid.join());
         } catch (IOException | RuntimeException e) {
             log.accept("control socket: " + e);
         }
@@ -208,20 +227,25 @@ public final class ControlServer implements AutoCloseable {
      * on the other end of a connection to this socket ({@code ss -x -p}); else what the kernel lists, with
      * what it states beside it; else (no ss) what it states, marked as such.
      */
-    private String pidOf(String line) {
+    private static String pidOf(String line, Set<Long> connected) {
         long stated = -1;
         try {
             if (line != null && Json.object(Json.read(line), "request").get("pid") instanceof Long l && l > 0) stated = l;
         } catch (IOException | RuntimeException e) {
             // stated nothing readable
         }
-        Set<Long> connected;
-        try {
-            connected = ConnectedPeers.query(runner, boundPath, ProcessHandle.current().pid());
-        } catch (IOException | RuntimeException e) {
-            return stated > 0 ? stated + ", as it says (ss -x -p failed: " + e.getMessage() + ")" : "unknown";
-        }
+        if (connected == null) return stated > 0 ? stated + ", as it says (ss -x -p failed)" : "unknown";
         return describePid(stated, connected);
+    }
+
+    /** The pids the kernel lists on the other end of this socket's connections, or null when ss fails. */
+    private Set<Long> connectedPeers() {
+        try {
+            return ConnectedPeers.query(runner, boundPath, ProcessHandle.current().pid());
+        } catch (IOException | RuntimeException e) {
+            log.accept("control socket: ss -x -p failed: " + e.getMessage());
+            return null;
+        }
     }
 
     /** {@link #pidOf}'s text for a stated pid ({@code -1} for none) and the pids the kernel lists. */

@@ -24,6 +24,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * {@code killswitch daemon}, the one long-running service. It owns the state: every change it makes
@@ -92,7 +93,7 @@ public final class Daemon {
             }, log);
             Thread watcher = new Thread(() -> {
                 try {
-                    watch.run(() -> { });
+                    watch.run(() -> log.accept("watching " + ks.dnsGuard().resolvConf() + " in " + watch.folders()));
                 } catch (IOException e) {
                     log.accept("cannot watch " + ks.dnsGuard().resolvConf() + " (" + e.getMessage()
                             + "); resolv.conf is checked on every change instead");
@@ -118,7 +119,7 @@ public final class Daemon {
      * A control-socket request (already validated, from root): queued for the worker thread, which owns
      * every change; the reply says what happened. Called on the socket's threads.
      */
-    Map<String, Object> submit(ControlRequest r, String who) {
+    Map<String, Object> submit(ControlRequest r, Supplier<String> who) {
         CompletableFuture<Map<String, Object>> reply = new CompletableFuture<>();
         requests.add(() -> reply.complete(execute(r, who)));
         events.add(Event.REQUEST);
@@ -133,7 +134,7 @@ public final class Daemon {
     }
 
     /** Runs one control request (worker thread only). */
-    private Map<String, Object> execute(ControlRequest r, String who) {
+    private Map<String, Object> execute(ControlRequest r, Supplier<String> who) {
         KillSwitch as = ks.withActor(who);
         try {
             KillSwitch.Change ch = null;
@@ -151,17 +152,17 @@ public final class Daemon {
                 default -> throw new IllegalArgumentException("unknown op " + r.op());
             }
             if (ch != null) dnsProblem = ch.dnsProblem();
-            log.accept("did " + r.describe() + ", asked by " + who);
+            log.accept("did " + r.describe() + ", asked by " + who.get());
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ok", true);
             m.put("installed_baseline", ch != null && ch.installedBaseline());
             if (dnsProblem != null) m.put("dns_problem", dnsProblem);
             return m;
         } catch (ConfigException | IllegalArgumentException e) {
-            log.accept("refused " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            log.accept("refused " + r.describe() + ", asked by " + who.get() + ": " + e.getMessage());
             return failure(e.getMessage(), 2);
         } catch (Exception e) {
-            log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
+            log.accept("could not " + r.describe() + ", asked by " + who.get() + ": " + e.getMessage());
             return failure(e.getMessage(), 3);
         }
     }

@@ -155,7 +155,7 @@ public class DnsGuard {
         }
     }
 
-    /** For {@code dns-watch}: puts the tunnels' resolvers back if another program replaced them. */
+    /** For the service (killswitch daemon): puts the tunnels' resolvers back if another program replaced them. */
     public String enforce(Config config) throws DnsException {
         DnsState recorded = store.load();
         if (recorded.applied().isEmpty() || recorded.backend() == null) return null;

@@ -108,7 +108,7 @@ public final class DnsWatch {
         try {
             check.run();
         } catch (Exception e) {
-            log.accept("dns-watch: check failed: " + e.getMessage());
+            log.accept("resolv.conf watch: check failed: " + e.getMessage());
         }
     }
 }

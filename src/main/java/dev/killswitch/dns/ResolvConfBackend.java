@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The original is kept in the state directory before the file is first changed, and the tunnels'
  * servers are recorded before each write, so that whatever process runs next (a hook, {@code
- * disable}, {@code dns-watch} after a crash) knows what to put back. A symbolic link (resolvconf,
+ * disable}, the service at its start, after a crash) knows what to put back. A symbolic link (resolvconf,
  * NetworkManager and systemd-resolved manage their own targets) is replaced by a plain file while a
  * tunnel is up, and the same link comes back afterwards: the link's owner keeps writing its own
  * target undisturbed, and nothing of it is changed.
@@ -91,7 +91,7 @@ public final class ResolvConfBackend implements ResolverBackend {
     }
 
     /**
-     * Called by {@code dns-watch} when the file may have changed: another program (a DHCP client,
+     * Called by the service (killswitch daemon) when the file may have changed: another program (a DHCP client,
      * resolvconf, NetworkManager) rewrote it while a tunnel is up. The tunnels' servers go back.
      */
     @Override

@@ -262,6 +262,16 @@ public final class NetworkManagerLab implements AutoCloseable {
         startNetworkManager();
     }
 
+    /** Stops NetworkManager (SIGTERM, by PID); its bus and the VPN server stay. */
+    public void stopNetworkManager() {
+        nm.stop();
+    }
+
+    /** Starts NetworkManager again after {@link #stopNetworkManager()}; returns once nmcli answers. */
+    public void startNetworkManagerAgain() {
+        startNetworkManager();
+    }
+
     /** The private /etc/NetworkManager/dispatcher.d, as seen from outside. */
     public Path dispatcherDir() {
         return workDir.resolve("etc-nm/dispatcher.d");

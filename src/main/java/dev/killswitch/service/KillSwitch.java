@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +43,8 @@ public final class KillSwitch {
     private final StateStore store;
     private final Nft nft;
     private final Clock clock;
-    private final String actor;
+    /** Who asked, for the log: read only when a line is logged (the control socket looks the pid up meanwhile). */
+    private final Supplier<String> actor;
     private final DnsGuard dns;
 
     /** With the real DNS guard: /etc/resolv.conf or systemd-resolved, as the config's [dns] mode says. */
@@ -51,6 +53,10 @@ public final class KillSwitch {
     }
 
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
+        this(configFile, store, nft, clock, () -> actor, dns);
+    }
+
+    private KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, Supplier<String> actor, DnsGuard dns) {
         this.configFile = configFile;
         this.store = store;
         this.nft = nft;
@@ -61,6 +67,11 @@ public final class KillSwitch {
 
     /** The same kill switch, logging its changes as asked by {@code who}. */
     public KillSwitch withActor(String who) {
+        return withActor(() -> who);
+    }
+
+    /** The same kill switch, logging its changes as asked by {@code who}, asked for only when a line is logged. */
+    public KillSwitch withActor(Supplier<String> who) {
         return new KillSwitch(configFile, store, nft, clock, who, dns);
     }
 
@@ -79,7 +90,7 @@ public final class KillSwitch {
             RuntimeState state = store.load();
             Policy policy = PolicyBuilder.build(config, state, clock.instant());
             nft.apply(NftScript.full(policy));
-            LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
+            LOG.info("enabled from {} (asked by {})", config.describeSource(), actor.get());
             String dnsProblem = syncDns(config, state);
             if (persistTo != null) {
                 // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
@@ -105,7 +116,7 @@ public final class KillSwitch {
             boolean present = nft.tableExists();
             if (present) nft.apply(NftScript.delete());
             store.clear();
-            LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor);
+            LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor.get());
             return present;
         }
     }
@@ -170,7 +181,7 @@ public final class KillSwitch {
             nft.apply(NftScript.full(PolicyBuilder.build(config, store.load(), clock.instant())));
             if (problem != null) LOG.error("{}; installed the safe default block instead", problem);
             LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
-                    config.describeSource(), actor);
+                    config.describeSource(), actor.get());
             return true;
         }
     }
@@ -183,7 +194,7 @@ public final class KillSwitch {
      */
     public record Change(boolean installedBaseline, String dnsProblem) {}
 
-    /** Brings DNS to what the state says (crash recovery): what {@code dns-watch} does when it starts. */
+    /** Brings DNS to what the state says (crash recovery): what the service does when it starts. */
     public List<String> reconcileDns() throws ConfigException, IOException, DnsException {
         Config config = config();
         try (StateStore.Lock lock = store.lock()) {
@@ -229,18 +240,28 @@ public final class KillSwitch {
             Instant now = clock.instant();
             Policy from = PolicyBuilder.build(config, before, now);
             Policy to = PolicyBuilder.build(config, after, now);
-            boolean installed = false;
-            if (!nft.tableExists()) {
+            // One nft run in the usual case: the element change itself fails (as a whole) when the table is
+            // gone, and only then is the table looked for.
+            String script = NftScript.elementChanges(from, to);
+            boolean installed;
+            if (script.isEmpty()) {
+                installed = !nft.tableExists();
+            } else {
+                try {
+                    nft.apply(script);
+                    installed = false;
+                } catch (NftException e) {
+                    if (nft.tableExists()) throw e;
+                    installed = true;
+                }
+            }
+            if (installed) {
                 // Fail closed: a hook that finds no baseline installs it, with this change in it.
                 nft.apply(NftScript.full(to));
-                installed = true;
                 LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
-            } else {
-                String script = NftScript.elementChanges(from, to);
-                if (!script.isEmpty()) nft.apply(script);
             }
             store.save(after);
-            LOG.info("{} (asked by {})", what, actor);
+            LOG.info("{} (asked by {})", what, actor.get());
             // after the firewall: the tunnel's resolvers are reachable before anything points at them
             return new Change(installed, syncDns(config, after));
         }

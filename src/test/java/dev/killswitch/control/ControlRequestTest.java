@@ -16,7 +16,9 @@ class ControlRequestTest {
         for (ControlRequest r : List.of(ControlRequest.up("wg0"), ControlRequest.down("tun0"),
                 ControlRequest.allowTunnel("tun0", List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00::1"))),
                 ControlRequest.allowLan(true), ControlRequest.allowLan(false), ControlRequest.pause(Duration.ofMinutes(5)),
-                ControlRequest.simple("resume"), ControlRequest.simple("enable"))) {
+                ControlRequest.simple("resume"), ControlRequest.simple("enable"), ControlRequest.simple("disable"),
+                ControlRequest.allowEndpoints("wg0", "/etc/wireguard/wg0.conf"),
+                ControlRequest.allowTunnel("wg0", List.of(), "/etc/wireguard/wg0.conf"))) {
             String line = r.toLine();
             assertTrue(line.endsWith("\n") && line.indexOf('\n') == line.length() - 1, line);
             assertEquals(r, ControlRequest.parse(line.trim()));
@@ -53,7 +55,14 @@ class ControlRequestTest {
                 "{\"op\":\"allow-lan\",\"allow\":\"yes\"}", "{\"op\":\"allow-lan\"}",
                 "{\"op\":\"pause\"}", "{\"op\":\"pause\",\"ms\":0}", "{\"op\":\"pause\",\"ms\":-5}",
                 "{\"op\":\"pause\",\"ms\":86400001}", "{\"op\":\"pause\",\"ms\":\"5m\"}",
-                "{\"op\":\"up\",\"iface\":\"" + "a".repeat(5000) + "\"}")) {
+                "{\"op\":\"up\",\"iface\":\"" + "a".repeat(9000) + "\"}",
+                "{\"op\":\"allow-endpoints\",\"iface\":\"wg0\"}",
+                "{\"op\":\"up\",\"iface\":\"wg0\",\"config\":\"/etc/wireguard/wg0.conf\"}",
+                "{\"op\":\"allow-endpoints\",\"iface\":\"wg0\",\"config\":7}",
+                "{\"op\":\"allow-endpoints\",\"iface\":\"wg0\",\"config\":\"wg0.conf\"}",
+                "{\"op\":\"allow-endpoints\",\"iface\":\"wg0\",\"config\":\"/etc/../etc/shadow\"}",
+                "{\"op\":\"allow-tunnel\",\"iface\":\"wg0\",\"config\":\"/etc/wg 0.conf\"}",
+                "{\"op\":\"allow-tunnel\",\"iface\":\"wg0\",\"config\":\"/etc/$(id).conf\"}")) {
             assertThrows(IllegalArgumentException.class, () -> ControlRequest.parse(bad), bad);
         }
     }

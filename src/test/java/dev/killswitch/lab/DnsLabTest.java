@@ -82,10 +82,11 @@ class DnsLabTest {
         assertEquals("resolv-conf", before.path("resolver").path("backend").asText());
         assertTrue(before.path("resolver").path("resolv_conf").path("bind_mount").asBoolean(), "ip netns exec bind-mounts it");
 
-        Proc watch = track(ks.start("dns-watch", "--interval", "1s"));
-        assertTrue(watch.awaitOutput("watching", Duration.ofSeconds(20)), watch.describe());
-        assertTrue(watch.stdout().contains("/etc/netns/" + lab.clientNs()), "the bind mount's source folder is watched: "
-                + watch.stdout());
+        // the service keeps resolv.conf (what dns-watch did before it)
+        Proc watch = track(ks.start("daemon", "--dns-interval", "1s"));
+        assertTrue(watch.awaitOutput("ready", Duration.ofSeconds(20)), watch.describe());
+        await(() -> watch.stderr().contains("/etc/netns/" + lab.clientNs()), Duration.ofSeconds(5),
+                "the bind mount's source folder watched: " + watch.stderr());
 
         // up: the time from the hook's start to the first lookup answered through the tunnel
         Proc looking = lab.startInClient(JavaTool.argv(DnsLookup.class, NAME, "20000", "200"));
@@ -107,16 +108,16 @@ class DnsLabTest {
         assertEquals(tun.ispV4(), during.path("resolver").path("applied").path(tun.clientIf()).get(0).asText(), during.toString());
         assertEquals(ORIGINAL.length, during.path("resolver").path("original_kept").path("bytes").asInt());
 
-        // another program rewrites the file while the tunnel is up: dns-watch puts the tunnel's servers back
+        // another program rewrites the file while the tunnel is up: the service puts the tunnel's servers back
         long rewriteAt = System.nanoTime();
         lab.execInClient("sh", "-c", "printf 'nameserver " + ISP_V4 + "\\n' > /etc/resolv.conf").orThrow();
-        await(() -> read(resolv).equals(ours), Duration.ofSeconds(5), "dns-watch to repair resolv.conf");
+        await(() -> read(resolv).equals(ours), Duration.ofSeconds(5), "the service to repair resolv.conf");
         long repairMs = (System.nanoTime() - rewriteAt) / 1_000_000;
         await(() -> watch.stderr().contains("was changed by another program"), Duration.ofSeconds(5), "the repair logged");
         assertTrue(lookup(null, 3000).path("answered").asBoolean());
         assertEquals(0, lab.packets("dns_phys"));
 
-        // kill -9 of the process holding the DNS state, another rewrite, then the next killswitch start repairs it
+        // kill -9 of the service, another rewrite, then the next killswitch command repairs it
         watch.kill9();
         lab.execInClient("sh", "-c", "printf 'nameserver " + ISP_V4 + "\\n' > /etc/resolv.conf").orThrow();
         ks.check("enable");
@@ -135,14 +136,15 @@ class DnsLabTest {
         assertTrue(ks.hook(List.of(), "wg-quick", "pre-down", tun.clientIf()).ok());
         assertArrayEquals(ORIGINAL, Files.readAllBytes(resolv));
 
-        // one that dies after keeping the original, before writing: dns-watch's start finishes the job,
+        // one that dies after keeping the original, before writing: the service's start finishes the job,
         // then disable puts the original back
         crashed = ks.hook(List.of("KILLSWITCH_CRASH_AT=dns-after-original"), "wg-quick", "post-up",
                 tun.clientIf(), "", tun.ispV4());
         assertEquals(137, crashed.exitCode(), crashed.describe());
         assertArrayEquals(ORIGINAL, Files.readAllBytes(resolv), "it died before writing");
-        Proc watch2 = track(ks.start("dns-watch"));
-        assertTrue(watch2.awaitOutput("watching", Duration.ofSeconds(20)), watch2.describe());
+        Proc watch2 = track(ks.start("daemon"));
+        assertTrue(watch2.awaitOutput("ready", Duration.ofSeconds(20)), watch2.describe());
+        await(() -> watch2.stderr().contains("recovered: applied"), Duration.ofSeconds(5), "the service's recovery");
         assertEquals(ours, read(resolv), "the state says the tunnel is up: its resolvers are applied");
         assertTrue(watch2.stderr().contains("recovered: applied"), watch2.stderr());
         watch2.kill9();
@@ -152,7 +154,7 @@ class DnsLabTest {
         assertEquals(0, lab.packets("dns_phys"), "DNS packets on the physical link at any point");
 
         System.out.printf("[dns-lab] resolv-conf: hook post-up took %d ms; first lookup answered through the tunnel "
-                + "%d ms after the hook started (%d tries, %d refused with EPERM); dns-watch repaired a rewrite in %d ms; "
+                + "%d ms after the hook started (%d tries, %d refused with EPERM); the service repaired a rewrite in %d ms; "
                 + "DNS packets on the physical link: %d; through the tunnel: %d; test took %d ms%n",
                 upMs, toAnswer, first.path("tries").asInt(), first.path("eperm").asInt(), repairMs,
                 lab.packets("dns_phys"), lab.packets("dns_tun"), (System.nanoTime() - start) / 1_000_000);
@@ -236,7 +238,9 @@ class DnsLabTest {
             wg.countThroughTunnelAtIsp("dns_wg", "udp dport 53");
             ks.writeConfig("[dns]\nmode = \"resolv-conf\"\n");
             ks.check("enable");
-            String hook = ks.hookCommandLine();
+            // the hook scripts and the service, on a machine with no system bus: the service reads DNS = itself
+            track(ks.startService(true));
+            String hook = ks.hookScriptLine();
             wg.writeClientConfig(WgClientConfig.fullTunnel().withDns(WireGuardLab.SERVER_TUN_V4).withInterfaceLines(
                     "PreUp = " + hook + " pre-up %i \"$CONFIG_FILE\"",
                     "PostUp = " + hook + " post-up %i \"$CONFIG_FILE\"",
@@ -262,7 +266,7 @@ class DnsLabTest {
                 assertTrue(down.ok(), down.describe());
                 assertArrayEquals(ORIGINAL, Files.readAllBytes(resolv), "after wg-quick down (its resolvconf -d included)");
                 assertEquals(0, lab.packets("dns_phys"), "DNS packets on the physical link at any point");
-                System.out.printf("[dns-lab] wg-quick: up took %d ms (the PreUp and PostUp JVMs included); first lookup answered through "
+                System.out.printf("[dns-lab] wg-quick: up took %d ms (hook scripts, the service without a system bus); first lookup answered through "
                         + "the WireGuard tunnel %d ms after wg-quick up started; DNS packets on the physical link: %d; "
                         + "through the tunnel: %d; test took %d ms%n", upMs, toAnswer, lab.packets("dns_phys"),
                         lab.packets("dns_wg"), (System.nanoTime() - start) / 1_000_000);

@@ -65,18 +65,46 @@ final class KsCli {
         return Sh.run(wrap.apply(argv), null, Duration.ofSeconds(60));
     }
 
-    /** The command line a wg-quick hook line starts with, e.g. {@code PostUp = <this> post-up %i "$CONFIG_FILE"}. */
-    String hookCommandLine() {
-        return String.join(" ", "env", "KILLSWITCH_CONFIG=" + config, "KILLSWITCH_STATE_DIR=" + stateDir, javaBin(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath(), "dev.killswitch.cli.Main", "hook", "wg-quick");
-    }
-
-    /** {@code killswitch ARGS...} in the background (e.g. dns-watch); the caller stops it. */
+    /** {@code killswitch ARGS...} in the background (e.g. the daemon); the caller stops it. */
     Proc start(String... args) {
         List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
         argv.addAll(List.of(args));
         return Sh.start(wrap.apply(argv));
+    }
+
+    /**
+     * The service ({@code killswitch daemon}) with its unit's JVM options, waited for until it serves its
+     * control socket. {@code withoutBus}: no system bus at all (a wg-quick-only server).
+     */
+    Proc startService(boolean withoutBus, String... args) {
+        List<String> argv = new ArrayList<>();
+        if (withoutBus) argv.addAll(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + dir.resolve("no-bus")));
+        argv.add(javaBin());
+        argv.addAll(ServiceJvm.daemon());
+        argv.addAll(List.of("-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(),
+                "--state-dir", stateDir.toString(), "daemon"));
+        argv.addAll(List.of(args));
+        Proc p = Sh.start(wrap.apply(argv));
+        if (!p.awaitOutput("ready, pid", Duration.ofSeconds(20))) {
+            p.close();
+            throw new AssertionError("the service did not start: " + p.describe());
+        }
+        return p;
+    }
+
+    /**
+     * The command a wg-quick hook line starts with when it runs the repository's hook script, e.g.
+     * {@code PostUp = <this> post-up %i "$CONFIG_FILE"}: the script talks to the service on this CLI's
+     * state directory, and falls back to a JVM with this CLI's config.
+     */
+    String hookScriptLine() throws IOException {
+        Path jvm = dir.resolve("killswitch-jvm");
+        Files.writeString(jvm, "#!/bin/sh\nexec env KILLSWITCH_CONFIG=" + config + " " + javaBin()
+                + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp " + classPath() + " dev.killswitch.cli.Main \"$@\"\n");
+        Files.setPosixFilePermissions(jvm, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        return String.join(" ", "KILLSWITCH_STATE_DIR=" + stateDir, "KILLSWITCH_LAUNCHER=" + jvm,
+                ProjectDir.path().resolve("wg-quick/killswitch-hook").toString());
     }
 
     /** {@link #start} with these JVM options (e.g. a service's -Xmx) instead of the defaults. */

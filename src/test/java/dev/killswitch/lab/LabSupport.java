@@ -132,8 +132,7 @@ public final class LabSupport {
 
     /** The Maven project directory: {@code KILLSWITCH_PROJECT_DIR} (set by surefire), else user.dir. */
     public static Path projectDir() {
-        String env = System.getenv("KILLSWITCH_PROJECT_DIR");
-        return Path.of(env != null && !env.isBlank() ? env : System.getProperty("user.dir"));
+        return ProjectDir.path();
     }
 
     private static String findMissing() {

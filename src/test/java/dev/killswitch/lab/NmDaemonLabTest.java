@@ -328,6 +328,35 @@ class NmDaemonLabTest {
         return plain;
     }
 
+    /**
+     * The service starts on a bus with no NetworkManager on it: it serves its control socket at once, and when
+     * NetworkManager starts later it follows it (NameOwnerChanged), without a restart, and grants its VPN.
+     */
+    @Test
+    void theServiceStartsBeforeNetworkManagerAndFollowsItOnceItAppears() throws Exception {
+        ks.check("enable");
+        nm.stopNetworkManager();
+        startDaemon();
+        assertTrue(daemon.stderr().contains("on the system bus; NetworkManager is not"), daemon.stderr());
+        // the control socket answers with no NetworkManager
+        Sh.Result lan = ks.run("allow-lan", "on");
+        assertTrue(lan.ok() && lan.stderr().contains("to the daemon"), lan.describe());
+        assertTrue(ks.run("allow-lan", "off").ok());
+
+        long started = System.nanoTime();
+        nm.startNetworkManagerAgain();
+        awaitTrue(() -> daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), Duration.ofSeconds(10),
+                "the service to see NetworkManager appear: " + daemon.stderr());
+        System.out.printf("[nm-daemon] NetworkManager started after the service: seen %d ms after its start%n", ms(started));
+        nm.nmcli("--wait", "15", "connection", "up", NetworkManagerLab.PHYS_NAME).orThrow();
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 30_000);
+        upAndGranted();
+        nm.vpnDown().orThrow();
+        awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the grant withdrawn after vpn down");
+        PacerRun.Totals totals = pacer.stop();
+        assertEquals(0, lab.packets("plain"), "plaintext at the ISP: " + totals);
+    }
+
     private void upAndGranted() {
         Sh.Result up = nm.vpnUp();
         assertTrue(up.ok(), up.describe());
@@ -338,7 +367,7 @@ class NmDaemonLabTest {
 
     private void startDaemon() {
         if (daemon != null) daemonLogs.append(daemon.stderr());
-        // the JVM options of hooks/killswitch-daemon.service through bin/killswitch
+        // the JVM options of hooks/killswitch.service through bin/killswitch
         daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "3s");
         daemonPid = NmFixture.awaitDaemonReady(daemon);
     }

@@ -35,7 +35,7 @@ final class NmFixture {
         return lab.execInClient("nft", "list", "set", "inet", "killswitch", name).orThrow().stdout();
     }
 
-    private static final Pattern READY = Pattern.compile("watching NetworkManager on the system bus, pid (\\d+)");
+    private static final Pattern READY = Pattern.compile("killswitch daemon: ready, pid (\\d+)");
 
     /** A fresh lab with the original resolv.conf, the killswitch CLI with {@link #CONFIG}, NetworkManager in it. */
     record Rig(Lab lab, NetworkManagerLab nm, KsCli ks) implements AutoCloseable {
@@ -63,11 +63,13 @@ final class NmFixture {
         }
     }
 
-    /** Waits for a started daemon to say it watches NetworkManager; returns the pid it gives. */
+    /** Waits for a started daemon to serve its socket and be on the system bus; returns the pid it gives. */
     static long awaitDaemonReady(Proc daemon) {
-        if (!daemon.awaitOutput("watching NetworkManager", Duration.ofSeconds(20))) {
+        if (!daemon.awaitOutput("ready, pid", Duration.ofSeconds(20))) {
             throw new AssertionError("the daemon did not start: " + daemon.describe());
         }
+        awaitTrue(() -> daemon.stderr().contains("on the system bus;"), Duration.ofSeconds(10), "the daemon on the system bus: "
+                + daemon.describe());
         Matcher m = READY.matcher(daemon.stdout());
         if (!m.find()) throw new AssertionError("no pid in the daemon's ready line: " + daemon.stdout());
         return Long.parseLong(m.group(1));

@@ -26,8 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * daemon unit's JVM options as this JDK reads them. systemd is not PID 1 here, so no unit is started.
  */
 class SystemdUnitsTest {
-    private static final List<String> UNITS = List.of("killswitch-boot.service", "killswitch-daemon.service",
-            "killswitch-dns-watch.service");
+    private static final List<String> UNITS = List.of("killswitch-boot.service", "killswitch.service");
     private static final Path SYSTEM_UNITS = Path.of("/usr/lib/systemd/system");
 
     @TempDir
@@ -48,15 +47,15 @@ class SystemdUnitsTest {
     void theCheckSeesATypo() throws IOException {
         assumeSystemdAnalyze();
         prepareRoot();
-        Path unit = root.resolve("etc/systemd/system/killswitch-daemon.service");
+        Path unit = root.resolve("etc/systemd/system/killswitch.service");
         Files.writeString(unit, Files.readString(unit).replace("Type=simple", "Type=simpel"));
-        Sh.Result r = verify("killswitch-daemon.service");
+        Sh.Result r = verify("killswitch.service");
         assertTrue((r.stdout() + r.stderr()).contains("simpel"), r.describe());
     }
 
     @Test
     void theDaemonUnitsJvmOptionsStartThisJdk() {
-        assertFalse(ServiceJvm.unit(LabSupport.projectDir().resolve("hooks/killswitch-daemon.service")).isEmpty(),
+        assertFalse(ServiceJvm.unit(LabSupport.projectDir().resolve("hooks/killswitch.service")).isEmpty(),
                 "KILLSWITCH_JAVA_OPTS in the daemon unit");
         List<String> opts = ServiceJvm.daemon();
         List<String> argv = new ArrayList<>();

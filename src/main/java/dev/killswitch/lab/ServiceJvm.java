@@ -15,16 +15,16 @@ import java.util.List;
 public final class ServiceJvm {
     private ServiceJvm() {}
 
-    /** The options of hooks/killswitch-daemon.service as bin/killswitch passes them to java. */
+    /** The options of hooks/killswitch.service as bin/killswitch passes them to java. */
     public static List<String> daemon() {
         List<String> all = new ArrayList<>(launcher());
-        all.addAll(unit(LabSupport.projectDir().resolve("hooks/killswitch-daemon.service")));
+        all.addAll(unit(ProjectDir.path().resolve("hooks/killswitch.service")));
         return List.copyOf(all);
     }
 
     /** The words of bin/killswitch's {@code opts=(...)} line. */
     public static List<String> launcher() {
-        for (String line : lines(LabSupport.projectDir().resolve("bin/killswitch"))) {
+        for (String line : lines(ProjectDir.path().resolve("bin/killswitch"))) {
             if (line.startsWith("opts=(") && line.endsWith(")")) return words(line.substring(6, line.length() - 1));
         }
         throw new IllegalStateException("no opts=(...) line in bin/killswitch");
