@@ -1,16 +1,20 @@
 package dev.killswitch.lab;
 
-import java.io.File;
+import dev.killswitch.exec.ProcessWatchdog;
+import dev.killswitch.exec.VerbatimCommandLine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.exec.DefaultExecuteResultHandler;
+import org.apache.commons.exec.Executor;
 
 /**
- * A background process with its output captured in temporary files. Signals go to its PID (and to the
- * PIDs of its descendants, e.g. socat's forked children), never to a process name.
+ * A background process, started by commons-exec, with its output captured in temporary files and /dev/null as
+ * its stdin. Signals go to its PID (and to the PIDs of its descendants, e.g. socat's forked children), never to
+ * a process name.
  */
 public final class Proc implements AutoCloseable {
 
@@ -26,11 +30,12 @@ public final class Proc implements AutoCloseable {
         this.out = Sh.tempFile("out");
         this.err = Sh.tempFile("err");
         try {
-            this.process = new ProcessBuilder(argv)
-                    .redirectInput(new File("/dev/null"))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
-                    .start();
+            ProcessWatchdog watchdog = ProcessWatchdog.withoutTimeout();
+            Executor executor = new FileOutputExecutor(out, err, null);
+            executor.setWatchdog(watchdog);
+            // commons-exec reports the end to the handler; Proc asks the Process, which it needs for the PID anyway
+            executor.execute(new VerbatimCommandLine(argv), new DefaultExecuteResultHandler());
+            this.process = watchdog.awaitProcess();
         } catch (IOException e) {
             Sh.deleteQuietly(out);
             Sh.deleteQuietly(err);

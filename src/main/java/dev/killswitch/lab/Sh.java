@@ -1,8 +1,8 @@
 package dev.killswitch.lab;
 
-import java.io.File;
+import dev.killswitch.exec.ProcessWatchdog;
+import dev.killswitch.exec.VerbatimCommandLine;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.apache.commons.exec.Executor;
 
 /** Runs commands for tests: argv in, exit code and full output out. No shell is involved. */
 public final class Sh {
@@ -54,38 +54,32 @@ public final class Sh {
         return run(List.of(argv), null, timeout);
     }
 
-    /** Runs argv, feeding {@code stdin} (or /dev/null when null); kills it after {@code timeout}. */
+    /**
+     * Runs argv (no shell) with commons-exec and waits for it.
+     *
+     * @param stdin the program's whole input, as UTF-8; null: it reads /dev/null
+     * @param timeout how long it may run; then it and its descendants are killed and the result says timedOut
+     * @return the exit code (128 + n when signal n ended it) and the complete stdout and stderr
+     * @throws UncheckedIOException when the program cannot be started
+     * @throws IllegalStateException when the thread is interrupted while waiting (the program got SIGTERM; the
+     *     interrupt flag is kept)
+     */
     public static Result run(List<String> argv, String stdin, Duration timeout) {
         Path out = tempFile("out");
         Path err = tempFile("err");
         try {
-            ProcessBuilder pb = new ProcessBuilder(argv)
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile());
-            if (stdin == null) {
-                pb.redirectInput(new File("/dev/null"));
+            ProcessWatchdog watchdog = new ProcessWatchdog(timeout);
+            Executor executor = new FileOutputExecutor(out, err, stdin);
+            executor.setWatchdog(watchdog);
+            int code = executor.execute(new VerbatimCommandLine(argv));
+            if (code == Executor.INVALID_EXITVALUE) {
+                // commons-exec's answer when its wait was interrupted; it clears the interrupt flag, so set it again
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while running " + argv);
             }
-            Process p = pb.start();
-            if (stdin != null) {
-                try (OutputStream in = p.getOutputStream()) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    // the program exited without reading all of its input; its exit code tells the story
-                }
-            }
-            boolean timedOut = !p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (timedOut) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-            }
-            int code = p.isAlive() ? -1 : p.exitValue();
-            return new Result(List.copyOf(argv), code, read(out), read(err), timedOut);
+            return new Result(List.copyOf(argv), code, read(out), read(err), watchdog.killedProcess());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + argv, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + argv, e);
         } finally {
             deleteQuietly(out);
             deleteQuietly(err);
