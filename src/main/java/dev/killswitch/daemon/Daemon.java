@@ -6,6 +6,7 @@ import dev.killswitch.config.TrustedFile;
 import dev.killswitch.control.ControlRequest;
 import dev.killswitch.control.ControlServer;
 import dev.killswitch.dns.DnsWatch;
+import dev.killswitch.nft.NftSession;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.wg.WgQuickConfig;
@@ -24,7 +25,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * {@code killswitch daemon}, the one long-running service. It owns the state: every change it makes
@@ -43,12 +43,13 @@ import java.util.function.Supplier;
  * kernel: the block and the grants stay.
  */
 public final class Daemon {
-    private final KillSwitch ks;
+    private final KillSwitch plainKs;
+    /** The kill switch as the worker uses it: through the service's nft session once {@link #run} started it. */
+    private KillSwitch ks;
     private final StateStore store;
     private final Duration resync;
     private final Duration dnsInterval;
     private final Consumer<String> log;
-    private final NmGrants nmGrants;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -61,12 +62,12 @@ public final class Daemon {
      * @param dnsInterval how often resolv.conf is checked besides inotify's events
      */
     public Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log) {
+        this.plainKs = ks;
         this.ks = ks;
         this.store = store;
         this.resync = resync;
         this.dnsInterval = dnsInterval;
         this.log = log;
-        this.nmGrants = new NmGrants(ks, store, log);
     }
 
     public void stop() {
@@ -85,7 +86,8 @@ public final class Daemon {
      * control socket answers.
      */
     public int run(Runnable onReady) throws IOException {
-        try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
+        try (NftSession session = startNftSession();
+             ControlServer control = ControlServer.start(store.dir(), log, this::submit);
              SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER))) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
                 events.add(Event.RESOLV_CONF);
@@ -105,7 +107,7 @@ public final class Daemon {
             watcher.start();
             onReady.run();
             try {
-                return work(bus);
+                return work(bus, new NmGrants(ks, store, log));
             } finally {
                 watch.stop();
                 watcher.interrupt();
@@ -119,7 +121,7 @@ public final class Daemon {
      * A control-socket request (already validated, from root): queued for the worker thread, which owns
      * every change; the reply says what happened. Called on the socket's threads.
      */
-    Map<String, Object> submit(ControlRequest r, Supplier<String> who) {
+    Map<String, Object> submit(ControlRequest r, String who) {
         CompletableFuture<Map<String, Object>> reply = new CompletableFuture<>();
         requests.add(() -> reply.complete(execute(r, who)));
         events.add(Event.REQUEST);
@@ -134,7 +136,7 @@ public final class Daemon {
     }
 
     /** Runs one control request (worker thread only). */
-    private Map<String, Object> execute(ControlRequest r, Supplier<String> who) {
+    private Map<String, Object> execute(ControlRequest r, String who) {
         KillSwitch as = ks.withActor(who);
         try {
             KillSwitch.Change ch = null;
@@ -152,17 +154,17 @@ public final class Daemon {
                 default -> throw new IllegalArgumentException("unknown op " + r.op());
             }
             if (ch != null) dnsProblem = ch.dnsProblem();
-            log.accept("did " + r.describe() + ", asked by " + who.get());
+            log.accept("did " + r.describe() + ", asked by " + who);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ok", true);
             m.put("installed_baseline", ch != null && ch.installedBaseline());
             if (dnsProblem != null) m.put("dns_problem", dnsProblem);
             return m;
         } catch (ConfigException | IllegalArgumentException e) {
-            log.accept("refused " + r.describe() + ", asked by " + who.get() + ": " + e.getMessage());
+            log.accept("refused " + r.describe() + ", asked by " + who + ": " + e.getMessage());
             return failure(e.getMessage(), 2);
         } catch (Exception e) {
-            log.accept("could not " + r.describe() + ", asked by " + who.get() + ": " + e.getMessage());
+            log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
             return failure(e.getMessage(), 3);
         }
     }
@@ -186,7 +188,19 @@ public final class Daemon {
         return m;
     }
 
-    private int work(NmSource nm) {
+    /** The nft session changes go through (null, logged, when nft -i cannot start: each change then starts nft). */
+    private NftSession startNftSession() {
+        try {
+            NftSession s = NftSession.start(store.dir().resolve("nft-session.nft"));
+            ks = plainKs.withNftSession(s);
+            return s;
+        } catch (IOException e) {
+            log.accept("no nft session (" + e.getMessage() + "): every change starts nft");
+            return null;
+        }
+    }
+
+    private int work(NmSource nm, NmGrants nmGrants) {
         long resyncNanos = resync.toNanos();
         long next = System.nanoTime() + resyncNanos;
         long retryNanos = 0;

@@ -6,9 +6,14 @@ import dev.killswitch.exec.CommandRunner;
 import java.io.IOException;
 import java.util.List;
 
-/** The only place that talks to the kernel's nftables, through the nft program. */
+/**
+ * The only place that talks to the kernel's nftables, through the nft program: started for each call, or,
+ * for changes, a long-running {@link NftSession} when one is given (the service's).
+ */
 public final class Nft {
     private final CommandRunner runner;
+    /** Where changes go first; null: every change starts nft. */
+    private final NftSession session;
 
     /** Built on first use only: the hook path never reads JSON from nft, and an ObjectMapper costs it 80 ms. */
     private static final class Mapper {
@@ -16,16 +21,46 @@ public final class Nft {
     }
 
     public Nft(CommandRunner runner) {
-        this.runner = runner;
+        this(runner, null);
     }
 
-    /** Applies a script as one transaction: all of it, or (on any error) none of it. */
+    private Nft(CommandRunner runner, NftSession session) {
+        this.runner = runner;
+        this.session = session;
+    }
+
+    /** The same, applying changes through {@code session} while it lives (and starting nft when it does not). */
+    public Nft withSession(NftSession session) {
+        return new Nft(runner, session);
+    }
+
+    /**
+     * Applies a script as one transaction: all of it, or (on any error) none of it. Through the session when
+     * there is a live one; when it breaks half way (it died, it did not answer), nft is started and the script
+     * applied again: our scripts are idempotent but for deleting an element that is already gone, which then
+     * fails with nft's message.
+     */
     public void apply(String script) throws NftException {
+        if (session != null && session.alive()) {
+            try {
+                session.apply(script);
+                return;
+            } catch (NftSession.Broken e) {
+                // fall through: nft started for this change
+            }
+        }
         CommandRunner.Result r = run(List.of("nft", "-f", "-"), script);
         if (!r.ok()) throw new NftException("nft refused the change (nothing was applied): " + r.stderr().strip());
     }
 
     public boolean tableExists() throws NftException {
+        if (session != null && session.alive()) {
+            try {
+                return session.succeeds("list table " + NftScript.FAMILY + " " + NftScript.TABLE);
+            } catch (NftSession.Broken e) {
+                // fall through: nft started for the question
+            }
+        }
         return run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.TABLE), null).ok();
     }
 

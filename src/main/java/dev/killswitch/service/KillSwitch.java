@@ -11,6 +11,7 @@ import dev.killswitch.dns.DnsGuard;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
 import dev.killswitch.nft.NftScript;
+import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.TableComparison;
 import dev.killswitch.policy.Policy;
 import dev.killswitch.policy.PolicyBuilder;
@@ -25,7 +26,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +43,7 @@ public final class KillSwitch {
     private final StateStore store;
     private final Nft nft;
     private final Clock clock;
-    /** Who asked, for the log: read only when a line is logged (the control socket looks the pid up meanwhile). */
-    private final Supplier<String> actor;
+    private final String actor;
     private final DnsGuard dns;
 
     /** With the real DNS guard: /etc/resolv.conf or systemd-resolved, as the config's [dns] mode says. */
@@ -53,10 +52,6 @@ public final class KillSwitch {
     }
 
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
-        this(configFile, store, nft, clock, () -> actor, dns);
-    }
-
-    private KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, Supplier<String> actor, DnsGuard dns) {
         this.configFile = configFile;
         this.store = store;
         this.nft = nft;
@@ -67,12 +62,12 @@ public final class KillSwitch {
 
     /** The same kill switch, logging its changes as asked by {@code who}. */
     public KillSwitch withActor(String who) {
-        return withActor(() -> who);
+        return new KillSwitch(configFile, store, nft, clock, who, dns);
     }
 
-    /** The same kill switch, logging its changes as asked by {@code who}, asked for only when a line is logged. */
-    public KillSwitch withActor(Supplier<String> who) {
-        return new KillSwitch(configFile, store, nft, clock, who, dns);
+    /** The same kill switch, making its changes through {@code session} (the service's {@code nft -i}). */
+    public KillSwitch withNftSession(NftSession session) {
+        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns);
     }
 
     public Config config() throws ConfigException {
@@ -90,7 +85,7 @@ public final class KillSwitch {
             RuntimeState state = store.load();
             Policy policy = PolicyBuilder.build(config, state, clock.instant());
             nft.apply(NftScript.full(policy));
-            LOG.info("enabled from {} (asked by {})", config.describeSource(), actor.get());
+            LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
             if (persistTo != null) {
                 // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
@@ -116,7 +111,7 @@ public final class KillSwitch {
             boolean present = nft.tableExists();
             if (present) nft.apply(NftScript.delete());
             store.clear();
-            LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor.get());
+            LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor);
             return present;
         }
     }
@@ -181,7 +176,7 @@ public final class KillSwitch {
             nft.apply(NftScript.full(PolicyBuilder.build(config, store.load(), clock.instant())));
             if (problem != null) LOG.error("{}; installed the safe default block instead", problem);
             LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
-                    config.describeSource(), actor.get());
+                    config.describeSource(), actor);
             return true;
         }
     }
@@ -261,7 +256,7 @@ public final class KillSwitch {
                 LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
             }
             store.save(after);
-            LOG.info("{} (asked by {})", what, actor.get());
+            LOG.info("{} (asked by {})", what, actor);
             // after the firewall: the tunnel's resolvers are reachable before anything points at them
             return new Change(installed, syncDns(config, after));
         }
