@@ -1,5 +1,6 @@
 package dev.killswitch.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,6 +9,7 @@ import dev.killswitch.lab.Lab;
 import dev.killswitch.lab.PacerRun;
 import dev.killswitch.lab.PacketWatch;
 import dev.killswitch.lab.Proc;
+import dev.killswitch.lab.Sh;
 import dev.killswitch.lab.WgClientConfig;
 import dev.killswitch.lab.WireGuardLab;
 import java.io.PrintStream;
@@ -31,15 +33,20 @@ import java.util.Optional;
 public final class LeakBench {
 
     /**
-     * @param rounds  rounds of every (fault, guard) pair, and of each timing
-     * @param costs   also measure the up times and the throughput
+     * @param rounds            rounds of every (fault, guard) pair
+     * @param costs             also measure the up and down times and the throughput
+     * @param costRuns          wg-quick up/down runs of each cost guard, interleaved
+     * @param throughputWindow  the length of one iperf3 run (5 with the table loaded, 5 without, alternating)
      */
     public record Options(int rounds, LeakScenario.Settings settings, List<Guard> guards, List<Fault> faults,
-            boolean costs) {
+            boolean costs, int costRuns, Duration throughputWindow) {
 
         public Options {
             if (rounds < 1) {
                 throw new IllegalArgumentException("rounds must be at least 1: " + rounds);
+            }
+            if (costRuns < 1) {
+                throw new IllegalArgumentException("cost runs must be at least 1: " + costRuns);
             }
             guards = List.copyOf(guards);
             faults = List.copyOf(faults);
@@ -74,8 +81,8 @@ public final class LeakBench {
         }
     }
 
-    /** {@code wg-quick up} of the full tunnel, N times, with one guard (NONE or KILLSWITCH). */
-    public record UpTiming(Guard guard, List<Long> upMillis, List<Long> firstPacketMillis) {
+    /** {@code wg-quick up} and {@code down} of the full tunnel, N times, with one guard; all in ms. */
+    public record UpTiming(Guard guard, List<Long> upMillis, List<Long> firstPacketMillis, List<Long> downMillis) {
 
         public long medianUp() {
             return median(upMillis);
@@ -84,11 +91,18 @@ public final class LeakBench {
         public long medianFirstPacket() {
             return median(firstPacketMillis);
         }
+
+        public long medianDown() {
+            return median(downMillis);
+        }
     }
 
+    /** The guards whose costs are measured, side by side: none, the hooks with the service, the hooks without it. */
+    static final List<Guard> COST_GUARDS = List.of(Guard.NONE, Guard.KILLSWITCH, Guard.KILLSWITCH_NO_SERVICE);
+
     /**
-     * One TCP stream (socat from /dev/zero) through the tunnel to a socat sink in the ISP namespace; bytes
-     * counted on the server's tunnel interface (IP packets, headers included) over a fixed window.
+     * TCP throughput through the tunnel as iperf3 measures it (one stream, client in the client namespace,
+     * server at the ISP; the receiver's bits per second), in Mbit/s, with the table loaded and without.
      */
     public record Throughput(List<Double> offMbitPerSecond, List<Double> onMbitPerSecond, Duration window) {
 
@@ -120,8 +134,7 @@ public final class LeakBench {
 
     static final int BULK_PORT = 5201;
     static final int TIMING_PPS = 2000;
-    static final Duration BULK_WINDOW = Duration.ofSeconds(2);
-    static final int THROUGHPUT_PAIRS = 3;
+    static final int THROUGHPUT_PAIRS = 5;
 
     private final Options options;
     private final KillswitchLauncher launcher;
@@ -173,48 +186,68 @@ public final class LeakBench {
         List<UpTiming> timings = new ArrayList<>();
         Throughput throughput = null;
         if (options.costs()) {
-            timings.add(upTiming(Guard.NONE));
-            timings.add(upTiming(Guard.KILLSWITCH));
+            timings.addAll(upTimings(COST_GUARDS));
             throughput = throughput();
         }
         return new Report(options, cells, timings, throughput, started, Duration.ofNanos(System.nanoTime() - t0));
     }
 
     /**
-     * In one lab with a UDP pacer (2,000 pps) running throughout: N times wg-quick up (timed), the first
-     * pacer packet on the server's tunnel interface (tcpdump's kernel timestamp), wg-quick down.
+     * One lab per guard; {@code costRuns} rounds, and in each round every guard in turn (so a slow moment of
+     * the machine hits all alike): a UDP pacer (2,000 pps) started in that lab, wg-quick up (timed), the first
+     * pacer packet on the server's tunnel interface (tcpdump's kernel timestamp), the pacer stopped, wg-quick
+     * down (timed). Only the lab being measured sends: three pacers at once would load 2 cores.
      */
-    UpTiming upTiming(Guard guard) {
-        List<Long> up = new ArrayList<>();
-        List<Long> first = new ArrayList<>();
-        try (GuardedTunnel t = new GuardedTunnel(guard, launcher)) {
-            PacerRun pacer = t.startPacer(TIMING_PPS);
-            try {
-                for (int i = 0; i < options.rounds(); i++) {
+    List<UpTiming> upTimings(List<Guard> guards) {
+        Map<Guard, List<Long>> up = new LinkedHashMap<>();
+        Map<Guard, List<Long>> first = new LinkedHashMap<>();
+        Map<Guard, List<Long>> down = new LinkedHashMap<>();
+        List<GuardedTunnel> labs = new ArrayList<>();
+        try {
+            for (Guard g : guards) {
+                labs.add(new GuardedTunnel(g, launcher));
+                up.put(g, new ArrayList<>());
+                first.put(g, new ArrayList<>());
+                down.put(g, new ArrayList<>());
+            }
+            for (int i = 0; i < options.costRuns(); i++) {
+                for (GuardedTunnel t : labs) {
+                    Guard g = t.guard();
+                    PacerRun pacer = t.startPacer(TIMING_PPS);
                     try (PacketWatch watch = t.wg().watchTunnelAtIsp("udp and dst port " + GuardedTunnel.UDP_PORT)) {
                         Instant start = Instant.now();
                         long n0 = System.nanoTime();
                         t.up(WgClientConfig.fullTunnel()).orThrow();
-                        up.add((System.nanoTime() - n0) / 1_000_000);
+                        up.get(g).add((System.nanoTime() - n0) / 1_000_000);
                         Instant at = watch.await(Duration.ofSeconds(5)).orElseThrow(() ->
-                                new IllegalStateException("no packet through the tunnel within 5 s"));
-                        first.add(Duration.between(start, at).toMillis());
+                                new IllegalStateException("no packet through the tunnel within 5 s with " + g));
+                        first.get(g).add(Duration.between(start, at).toMillis());
+                    } finally {
+                        pacer.stop();
                     }
+                    long d0 = System.nanoTime();
                     t.down().orThrow();
+                    down.get(g).add((System.nanoTime() - d0) / 1_000_000);
                 }
-            } finally {
-                pacer.stop();
             }
+        } finally {
+            labs.forEach(GuardedTunnel::close);
         }
-        UpTiming timing = new UpTiming(guard, up, first);
-        progress.printf(Locale.ROOT, "up timing with %s: wg-quick up median %d ms, first packet median %d ms "
-                + "(up %s, first %s)%n", guard, timing.medianUp(), timing.medianFirstPacket(), up, first);
-        return timing;
+        List<UpTiming> out = new ArrayList<>();
+        for (Guard g : guards) {
+            UpTiming timing = new UpTiming(g, up.get(g), first.get(g), down.get(g));
+            out.add(timing);
+            progress.printf(Locale.ROOT, "timing with %s: wg-quick up median %d ms, first packet %d ms, down %d ms "
+                    + "(up %s, first %s, down %s)%n", g, timing.medianUp(), timing.medianFirstPacket(), timing.medianDown(),
+                    up.get(g), first.get(g), down.get(g));
+        }
+        return out;
     }
 
     /**
      * TCP throughput through a full tunnel without hooks, with the killswitch table loaded ({@code enable}
-     * from a config naming the endpoint and the tunnel) and without it ({@code disable}), alternating.
+     * from a config naming the endpoint and the tunnel) and without it ({@code disable}), alternating:
+     * {@value #THROUGHPUT_PAIRS} iperf3 runs of each, of {@code throughputWindow} each.
      */
     Throughput throughput() {
         List<Double> off = new ArrayList<>();
@@ -231,43 +264,35 @@ public final class LeakBench {
             t.upOrThrow();
             t.awaitTunnel();
             Lab lab = t.lab();
-            lab.startInIsp("socat", "-u", "TCP4-LISTEN:" + BULK_PORT + ",reuseaddr,fork", "/dev/null");
+            lab.startInIsp("iperf3", "-s", "-B", Lab.PUBLIC_V4, "-p", Integer.toString(BULK_PORT));
             awaitTcpListener(lab, BULK_PORT);
-            t.wg().countThroughTunnelAtIsp("bulk", "tcp dport " + BULK_PORT);
             for (int pair = 0; pair < THROUGHPUT_PAIRS; pair++) {
                 boolean onFirst = pair % 2 == 1;
                 for (boolean enabled : onFirst ? List.of(true, false) : List.of(false, true)) {
                     t.killswitch(enabled ? "enable" : "disable").orThrow();
-                    double mbit = bulk(t);
+                    double mbit = iperf3(t, options.throughputWindow());
                     (enabled ? on : off).add(mbit);
+                    progress.printf(Locale.ROOT, "throughput %s: %.0f Mbit/s%n", enabled ? "with the table" : "without", mbit);
                 }
             }
             t.killswitch("disable");
         }
-        Throughput r = new Throughput(off, on, BULK_WINDOW);
+        Throughput r = new Throughput(off, on, options.throughputWindow());
         progress.printf(Locale.ROOT, "throughput: off %s, on %s Mbit/s; ratio of medians %.3f%n", off, on, r.ratio());
         return r;
     }
 
-    private static double bulk(GuardedTunnel t) {
-        Proc sender = t.lab().startInClient("socat", "-u", "-b", "65536", "/dev/zero",
-                "TCP4:" + Lab.PUBLIC_V4 + ":" + BULK_PORT);
+    /** One iperf3 run from the client to the ISP's server; the receiver's Mbit/s from iperf3's JSON. */
+    private static double iperf3(GuardedTunnel t, Duration window) {
+        Sh.Result r = t.lab().execInClient(Duration.ofSeconds(window.toSeconds() + 30), "iperf3", "-c", Lab.PUBLIC_V4,
+                "-p", Integer.toString(BULK_PORT), "-t", Long.toString(window.toSeconds()), "-J");
+        if (!r.ok()) throw new IllegalStateException("iperf3 failed: " + r.describe());
         try {
-            Proc.sleep(300); // past slow start
-            if (!sender.isAlive()) {
-                throw new IllegalStateException("bulk sender stopped: " + sender.describe());
-            }
-            long b0 = t.bytesAtIsp("bulk");
-            long n0 = System.nanoTime();
-            Proc.sleep(BULK_WINDOW.toMillis());
-            long b1 = t.bytesAtIsp("bulk");
-            long n1 = System.nanoTime();
-            if (!sender.isAlive()) {
-                throw new IllegalStateException("bulk sender stopped: " + sender.describe());
-            }
-            return (b1 - b0) * 8.0 / ((n1 - n0) / 1e9) / 1e6;
-        } finally {
-            sender.close();
+            JsonNode bps = new ObjectMapper().readTree(r.stdout()).path("end").path("sum_received").path("bits_per_second");
+            if (!bps.isNumber()) throw new IllegalStateException("iperf3 gave no received rate: " + r.stdout());
+            return bps.asDouble() / 1e6;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("iperf3 printed no JSON: " + r.describe(), e);
         }
     }
 
@@ -315,19 +340,23 @@ public final class LeakBench {
                     leaking, rounds));
         }
         if (!report.upTimings().isEmpty()) {
-            s.append(String.format(Locale.ROOT, "%nwg-quick up of a full tunnel, median of %d, pacer at %,d pps:%n",
-                    o.rounds(), TIMING_PPS));
+            s.append(String.format(Locale.ROOT, "%nwg-quick of a full tunnel, median of %d interleaved runs, pacer at %,d pps "
+                    + "(ratio: against no hooks):%n", o.costRuns(), TIMING_PPS));
+            UpTiming none = report.upTimings().get(0);
             for (UpTiming u : report.upTimings()) {
-                s.append(String.format(Locale.ROOT, "  %-21s wg-quick up %5d ms   first packet through the tunnel "
-                        + "%5d ms after up started%n", u.guard() == Guard.NONE ? "without hooks" : "with killswitch hooks",
-                        u.medianUp(), u.medianFirstPacket()));
+                s.append(String.format(Locale.ROOT, "  %-22s up %5d ms (x%.2f)   first packet %5d ms after up started (x%.2f)"
+                        + "   down %5d ms (x%.2f)%n", u.guard(), u.medianUp(), ratio(u.medianUp(), none.medianUp()),
+                        u.medianFirstPacket(), ratio(u.medianFirstPacket(), none.medianFirstPacket()),
+                        u.medianDown(), ratio(u.medianDown(), none.medianDown())));
             }
         }
         Throughput tp = report.throughput();
         if (tp != null) {
-            s.append(String.format(Locale.ROOT, "%nTCP throughput through the tunnel (one socat stream, %d s windows, "
-                    + "median of %d): kill switch off %.0f Mbit/s, on %.0f Mbit/s, on/off = %.3f%n",
-                    tp.window().toSeconds(), tp.onMbitPerSecond().size(), tp.medianOff(), tp.medianOn(), tp.ratio()));
+            s.append(String.format(Locale.ROOT, "%nTCP throughput through the tunnel (iperf3, one stream, %d s runs, "
+                    + "median of %d alternating): kill switch off %.0f Mbit/s, on %.0f Mbit/s, on/off = %.3f%n"
+                    + "  off: %s%n  on:  %s%n",
+                    tp.window().toSeconds(), tp.onMbitPerSecond().size(), tp.medianOff(), tp.medianOn(), tp.ratio(),
+                    tp.offMbitPerSecond(), tp.onMbitPerSecond()));
         }
         s.append(String.format(Locale.ROOT, "%nTook %d s.%n", report.took().toSeconds()));
         return s.toString();
@@ -370,16 +399,18 @@ public final class LeakBench {
         ArrayNode ups = root.putArray("wg_quick_up");
         for (UpTiming u : report.upTimings()) {
             ObjectNode n = ups.addObject();
-            n.put("hooks", u.guard() == Guard.KILLSWITCH);
+            n.put("guard", u.guard().name());
             n.put("median_up_ms", u.medianUp());
             n.put("median_first_packet_ms", u.medianFirstPacket());
+            n.put("median_down_ms", u.medianDown());
             u.upMillis().forEach(n.putArray("up_ms")::add);
             u.firstPacketMillis().forEach(n.putArray("first_packet_ms")::add);
+            u.downMillis().forEach(n.putArray("down_ms")::add);
         }
         Throughput tp = report.throughput();
         if (tp != null) {
             ObjectNode n = root.putObject("throughput");
-            n.put("measures", "one TCP stream (socat) through the tunnel; bytes on the server's tunnel interface");
+            n.put("measures", "one TCP stream through the tunnel, iperf3's received bits per second");
             n.put("window_s", tp.window().toSeconds());
             n.put("median_off_mbit_s", tp.medianOff());
             n.put("median_on_mbit_s", tp.medianOn());
@@ -392,6 +423,10 @@ public final class LeakBench {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static double ratio(long a, long b) {
+        return b <= 0 ? Double.NaN : (double) a / b;
     }
 
     private static String key(Fault f, Guard g) {

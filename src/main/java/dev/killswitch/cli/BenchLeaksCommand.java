@@ -36,8 +36,12 @@ import picocli.CommandLine.Option;
             "                         what is not for the tunnel and not fwmarked, added in PostUp, removed in PreDown",
             "  REACTIVE               a script on 'ip monitor link' that loads a drop-all nft table once the",
             "                         tunnel interface goes (what most kill switches do)",
-            "  KILLSWITCH             'killswitch enable' (a config that allows nothing), then its 4 hook lines",
-            "  KILLSWITCH_HOOKS_ONLY  the 4 hook lines without 'enable' before: PreUp installs the baseline",
+            "  KILLSWITCH             'killswitch enable' (a config that allows nothing), its service (killswitch",
+            "                         daemon, no system bus), then its 4 hook lines: each hook hands its change to",
+            "                         the service over the control socket, no JVM starts",
+            "  KILLSWITCH_NO_SERVICE  'enable' and the 4 hook lines, no service: each hook starts a JVM",
+            "  KILLSWITCH_HOOKS_ONLY  the 4 hook lines without 'enable' and without a service: PreUp installs the",
+            "                         baseline",
             "Faults:",
             "  KILL_WIREGUARD_GO      kill -9 of the client's wireguard-go",
             "  LINK_DEL               ip link del of the tunnel",
@@ -49,12 +53,14 @@ import picocli.CommandLine.Option;
             "  UP_FAILS_HALFWAY       wg-quick up whose last PostUp fails, so wg-quick rolls back; the sender",
             "                         runs from before the attempt (there is no tunnel before it)",
             "",
-            "Then, unless --no-costs: wg-quick up time and the time from its start to the first packet through",
-            "the tunnel, with and without the killswitch hooks (median of --rounds); and the throughput of one",
-            "TCP stream through the tunnel with the killswitch table loaded and without (ratio of medians).",
+            "Then, unless --no-costs: wg-quick up and down times and the time from up's start to the first packet",
+            "through the tunnel, for NONE, KILLSWITCH and KILLSWITCH_NO_SERVICE, --cost-runs interleaved runs each",
+            "(medians, and ratios against NONE); and the throughput of one TCP stream through the tunnel (iperf3)",
+            "with the killswitch table loaded and without, 5 runs of each, alternating (ratio of medians).",
             "",
-            "A default run (10 rounds, all guards and faults) takes about 10 minutes on 2 cores.",
-            "Needs: root, nft, ip, wg, wg-quick, wireguard-go, iptables, tcpdump, socat, /dev/net/tun.",
+            "A default run (10 rounds, all guards and faults, the costs) takes about 20 minutes on 2 cores.",
+            "Needs: root, nft, ip, wg, wg-quick, wireguard-go, iptables, tcpdump, socat, iperf3, nc.openbsd,",
+            "/dev/net/tun.",
             "",
             "Examples:",
             "  killswitch bench-leaks",
@@ -71,7 +77,7 @@ import picocli.CommandLine.Option;
 final class BenchLeaksCommand implements Callable<Integer> {
 
     private static final List<String> TOOLS = List.of("nft", "ip", "wg", "wg-quick", "wireguard-go", "iptables",
-            "ip6tables", "tcpdump", "socat", "ss", "ping", "sysctl", "bash", "flock");
+            "ip6tables", "tcpdump", "socat", "ss", "ping", "sysctl", "bash", "flock", "iperf3", "nc.openbsd");
 
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "10",
             description = "Rounds of every (fault, guard) pair and of each timing (default: ${DEFAULT-VALUE}).")
@@ -92,8 +98,16 @@ final class BenchLeaksCommand implements Callable<Integer> {
             description = "Faults to inject, comma-separated (default: all).")
     List<Fault> faults;
 
-    @Option(names = "--no-costs", description = "Skip the wg-quick up timings and the throughput measurement.")
+    @Option(names = "--no-costs", description = "Skip the wg-quick timings and the throughput measurement.")
     boolean noCosts;
+
+    @Option(names = "--cost-runs", paramLabel = "N", defaultValue = "20",
+            description = "wg-quick up/down runs of each guard for the timings, interleaved (default: ${DEFAULT-VALUE}).")
+    int costRuns;
+
+    @Option(names = "--throughput-seconds", paramLabel = "S", defaultValue = "10",
+            description = "Length of each of the 10 iperf3 runs, 5 with the table and 5 without (default: ${DEFAULT-VALUE}).")
+    int throughputSeconds;
 
     @Override
     public Integer call() throws Exception {
@@ -102,6 +116,12 @@ final class BenchLeaksCommand implements Callable<Integer> {
         }
         if (pps < 1 || pps > 100_000) {
             throw new IllegalArgumentException("--pps must be 1 to 100000, not " + pps);
+        }
+        if (costRuns < 1 || costRuns > 1000) {
+            throw new IllegalArgumentException("--cost-runs must be 1 to 1000, not " + costRuns);
+        }
+        if (throughputSeconds < 1 || throughputSeconds > 3600) {
+            throw new IllegalArgumentException("--throughput-seconds must be 1 to 3600, not " + throughputSeconds);
         }
         List<String> missing = missingRequirements();
         if (!missing.isEmpty()) {
@@ -112,7 +132,8 @@ final class BenchLeaksCommand implements Callable<Integer> {
         }
         LeakBench.Options options = new LeakBench.Options(rounds, LeakScenario.Settings.defaults().withPps(pps),
                 guards == null || guards.isEmpty() ? List.of(Guard.values()) : guards,
-                faults == null || faults.isEmpty() ? List.of(Fault.values()) : faults, !noCosts);
+                faults == null || faults.isEmpty() ? List.of(Fault.values()) : faults, !noCosts, costRuns,
+                java.time.Duration.ofSeconds(throughputSeconds));
         KillswitchLauncher launcher = KillswitchLauncher.current();
         System.err.println("killswitch bench-leaks: " + options.faults().size() + " faults x " + options.guards().size()
                 + " guards x " + rounds + " rounds; killswitch runs as: " + launcher);

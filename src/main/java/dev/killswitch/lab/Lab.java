@@ -92,7 +92,12 @@ public final class Lab implements AutoCloseable {
     // ---- commands ----
 
     public Sh.Result execInClient(String... argv) {
-        return Sh.run(Sh.inNs(clientNs, argv), null, Sh.DEFAULT_TIMEOUT);
+        return execInClient(Sh.DEFAULT_TIMEOUT, argv);
+    }
+
+    /** {@link #execInClient(String...)} with another time limit (a measurement that runs longer). */
+    public Sh.Result execInClient(Duration timeout, String... argv) {
+        return Sh.run(Sh.inNs(clientNs, argv), null, timeout);
     }
 
     public Sh.Result execInIsp(String... argv) {

@@ -260,12 +260,12 @@ class WgQuickHooksLabTest {
         try {
             List<String> argv = new ArrayList<>(launcher.jvm());
             argv.addAll(List.of("bench-leaks", "--rounds", "1", "--faults", "KILL_WIREGUARD_GO",
-                    "--guards", "NONE,KILLSWITCH", "--json", json.toString()));
+                    "--guards", "NONE,KILLSWITCH", "--cost-runs", "2", "--throughput-seconds", "1", "--json", json.toString()));
             Sh.Result r = Sh.run(argv, null, Duration.ofMinutes(3));
             System.out.println("[hooks] bench-leaks:\n" + r.stdout());
             assertEquals(0, r.exitCode(), r.describe());
             assertTrue(r.stdout().contains("KILL_WIREGUARD_GO NONE"), r.stdout());
-            assertTrue(r.stdout().contains("wg-quick up"), r.stdout());
+            assertTrue(r.stdout().contains("wg-quick of a full tunnel"), r.stdout());
             assertTrue(r.stdout().contains("on/off"), r.stdout());
 
             JsonNode root = new ObjectMapper().readTree(json.toFile());
@@ -282,8 +282,13 @@ class WgQuickHooksLabTest {
             }
             assertEquals(0, ks, "killswitch leaked: " + root);
             assertTrue(none > 1000, "no guard: the kill leaks: " + root);
-            assertEquals(2, root.path("wg_quick_up").size(), root.toString());
+            assertEquals(3, root.path("wg_quick_up").size(), root.toString());
+            for (JsonNode timing : root.path("wg_quick_up")) {
+                assertEquals(2, timing.path("up_ms").size(), timing.toString());
+                assertEquals(2, timing.path("down_ms").size(), timing.toString());
+            }
             assertTrue(root.path("throughput").path("ratio_on_off").asDouble() > 0, root.toString());
+            assertEquals(5, root.path("throughput").path("on_mbit_s").size(), root.toString());
         } finally {
             Files.deleteIfExists(json);
         }
