@@ -12,10 +12,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The daemon's resident memory over a long run of NetworkManager events: a VPN brought up and down
- * every few seconds for KILLSWITCH_SOAK_MINUTES minutes (default 60), VmRSS sampled every minute, then a
- * quiet minute with no VPN and one with the VPN up; it reports the CPU time per up/down cycle and in
- * each quiet minute.
+ * The service's resident memory over a long run of events, for KILLSWITCH_SOAK_MINUTES minutes (default
+ * 60), VmRSS sampled every minute. Each cycle: NetworkManager's OpenVPN up; another program rewrites
+ * resolv.conf and the service puts the VPN's resolver back; a wg-quick split tunnel (wireguard-go) up with
+ * the four hook scripts talking to the service; wg-quick down; the VPN down. Then a quiet minute with no
+ * VPN and one with the VPN up; it reports the CPU time per cycle and in each quiet minute.
  * KILLSWITCH_SOAK_JVM_OPTS, if set, replaces the service's JVM options (to compare settings).
  * Tagged "soak" and left out of the normal run (pom.xml); run it on purpose with
  * {@code ./mvnw test -Psoak}.
@@ -30,10 +31,17 @@ class NmDaemonSoakTest {
         String minutes = System.getenv().getOrDefault("KILLSWITCH_SOAK_MINUTES", "60");
         assertTrue(minutes.matches("[0-9]{1,4}"), "KILLSWITCH_SOAK_MINUTES must be a number of minutes: " + minutes);
         LabSupport.assumeNetworkManagerLab();
-        try (NmFixture.Rig rig = NmFixture.Rig.open(null)) {
+        try (NmFixture.Rig rig = NmFixture.Rig.open(null); WireGuardLab wg = new WireGuardLab(rig.lab())) {
             Lab lab = rig.lab();
             NetworkManagerLab nm = rig.nm();
             rig.ks().check("enable");
+            String hook = rig.ks().hookScriptLine();
+            wg.writeClientConfig(WgClientConfig.splitTunnel().withInterfaceLines(
+                    "PreUp = " + hook + " pre-up %i \"$CONFIG_FILE\"",
+                    "PostUp = " + hook + " post-up %i \"$CONFIG_FILE\"",
+                    "PreDown = " + hook + " pre-down %i",
+                    "PostDown = " + hook + " post-down %i"));
+            String rewrite = "# written by a DHCP client\nnameserver 198.51.100.1\n";
             try (Proc daemon = rig.ks().startWithJvm(jvmOptions(), "daemon", "--resync", "10s")) {
                 long pid = NmFixture.awaitDaemonReady(daemon);
                 long cpuAtStart = cpuMs(pid);
@@ -43,6 +51,8 @@ class NmDaemonSoakTest {
                 List<String> samples = new ArrayList<>();
                 List<Long> grantMs = new ArrayList<>();
                 List<Long> withdrawMs = new ArrayList<>();
+                List<Long> repairMs = new ArrayList<>();
+                List<Long> wgUpMs = new ArrayList<>();
                 while (System.nanoTime() < end) {
                     if (System.nanoTime() >= nextSample) {
                         samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
@@ -52,10 +62,19 @@ class NmDaemonSoakTest {
                     }
                     assertTrue(nm.vpnUp().ok(), "vpn up");
                     grantMs.add(awaitTrue(() -> NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the grant"));
-                    Proc.sleep(1000);
+                    Files.writeString(lab.resolvConf(), rewrite);
+                    repairMs.add(awaitTrue(() -> resolvConf(lab).contains("nameserver " + NetworkManagerLab.SERVER_TUN_V4),
+                            Duration.ofSeconds(10), "the service putting the VPN's resolver back"));
+                    long up0 = System.nanoTime();
+                    Sh.Result up = wg.wgQuickUp();
+                    assertTrue(up.ok(), up.describe());
+                    wgUpMs.add(NmFixture.ms(up0));
+                    assertTrue(tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel granted");
+                    Sh.Result down = wg.wgQuickDown();
+                    assertTrue(down.ok(), down.describe());
+                    assertTrue(!tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel withdrawn");
                     assertTrue(nm.vpnDown().ok(), "vpn down");
                     withdrawMs.add(awaitTrue(() -> !NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the withdrawal"));
-                    Proc.sleep(1000);
                     cycles++;
                 }
                 // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
@@ -77,9 +96,23 @@ class NmDaemonSoakTest {
                         + " ms with the VPN up");
                 System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
                         + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
+                System.out.println("[nm-soak] resolv.conf rewritten -> put back, ms: " + spread(repairMs)
+                        + "; wg-quick up with the hook scripts, ms: " + spread(wgUpMs));
                 assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
                         + GOAL_KIB + " KiB (64 MiB)");
             }
+        }
+    }
+
+    private static String tunnels(Lab lab) {
+        return lab.execInClient("nft", "list", "set", "inet", "killswitch", "tunnels").orThrow().stdout();
+    }
+
+    private static String resolvConf(Lab lab) {
+        try {
+            return Files.readString(lab.resolvConf());
+        } catch (java.io.IOException e) {
+            return "";
         }
     }
 
