@@ -45,9 +45,16 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Object> reply = persist == null ? viaDaemon(main, ControlRequest.simple("enable")) : null;
+            Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("enable"));
             if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
-            String dnsProblem = reply != null ? (String) reply.get("dns_problem") : main.killSwitch().enable(persist);
+            String dnsProblem;
+            if (reply == null) {
+                dnsProblem = main.killSwitch().enable(persist);
+            } else {
+                // the service changed the kernel; the boot file is written here, where --persist names it
+                dnsProblem = (String) reply.get("dns_problem");
+                if (persist != null) main.killSwitch().persistBaseline(persist);
+            }
             System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
             if (dnsProblem != null) System.err.println("killswitch: WARNING: DNS: " + dnsProblem);
             if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);

@@ -100,11 +100,12 @@ public final class WireGuardLab implements AutoCloseable {
             writePrivate(serverKeyFile, serverPrivate + "\n");
             prepareResolvConf();
             resolvconf = new FakeResolvconf(workDir, resolvConf);
+            // replace, not add: another lab in the same namespaces (NetworkManager's) may hold one already
             for (String addr : List.of(ROAM_V4 + "/32", SPLIT_V4 + "/32")) {
-                Netns.ip(lab.ispNs(), "addr", "add", addr, "dev", "lo");
+                Netns.ip(lab.ispNs(), "addr", "replace", addr, "dev", "lo");
             }
             for (String addr : List.of(ROAM_V6 + "/128", SPLIT_V6 + "/128")) {
-                Netns.ip(lab.ispNs(), "addr", "add", addr, "dev", "lo", "nodad");
+                Netns.ip(lab.ispNs(), "addr", "replace", addr, "dev", "lo", "nodad");
             }
             startServer();
             writeClientConfig(WgClientConfig.fullTunnel());

@@ -87,14 +87,21 @@ public final class KillSwitch {
             nft.apply(NftScript.full(policy));
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
-            if (persistTo != null) {
-                // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
-                Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
-                StateStore.writeAtomically(persistTo, NftScript.full(atBoot));
-                LOG.info("wrote the boot-time baseline to {}", persistTo);
-            }
+            if (persistTo != null) writeBootBaseline(config, persistTo);
             return dnsProblem;
         }
+    }
+
+    /** Writes the boot-time baseline file from the config, and changes nothing in the kernel. */
+    public void persistBaseline(Path to) throws ConfigException, IOException {
+        writeBootBaseline(config(), to);
+    }
+
+    private void writeBootBaseline(Config config, Path to) throws IOException {
+        // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
+        Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
+        StateStore.writeAtomically(to, NftScript.full(atBoot));
+        LOG.info("wrote the boot-time baseline to {}", to);
     }
 
     /**

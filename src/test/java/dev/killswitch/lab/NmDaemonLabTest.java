@@ -273,6 +273,18 @@ class NmDaemonLabTest {
         assertTrue(kernelPid.find() && !kernelPid.group(1).equals("1"), daemon.stderr());
         assertFalse(ruleset().contains("\"ksctl8\""), ruleset());
 
+        // enable --persist and disable go through the service too; --persist's file is written by the CLI
+        Path boot = ks.stateDir.getParent().resolve("boot.nft");
+        Sh.Result persist = ks.check("enable", "--persist=" + boot);
+        assertTrue(persist.stderr().contains("'enable' to the daemon over " + sock), persist.describe());
+        assertTrue(Files.readString(boot).contains("table inet killswitch"), "the boot file written");
+        Sh.Result off = ks.check("disable");
+        assertTrue(off.stderr().contains("'disable' to the daemon over " + sock), off.describe());
+        assertFalse(lab.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "disabled");
+        Proc.sleep(3500); // past one --resync: the service does not put a disabled block back by itself
+        assertFalse(lab.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "still disabled after a resync");
+        ks.check("enable");
+
         // the daemon killed: its socket file stays, nobody answers, the CLI acts directly
         killDaemon();
         assertTrue(Files.exists(sock), "kill -9 leaves the socket file");
