@@ -80,7 +80,7 @@ final class BenchLeaksCommand implements Callable<Integer> {
             "ip6tables", "tcpdump", "socat", "ss", "ping", "sysctl", "bash", "flock", "iperf3", "nc.openbsd");
 
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "10",
-            description = "Rounds of every (fault, guard) pair and of each timing (default: ${DEFAULT-VALUE}).")
+            description = "Rounds of every (fault, guard) pair (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--pps", paramLabel = "P", defaultValue = "10000",
@@ -111,18 +111,10 @@ final class BenchLeaksCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (rounds < 1 || rounds > 1000) {
-            throw new IllegalArgumentException("--rounds must be 1 to 1000, not " + rounds);
-        }
-        if (pps < 1 || pps > 100_000) {
-            throw new IllegalArgumentException("--pps must be 1 to 100000, not " + pps);
-        }
-        if (costRuns < 1 || costRuns > 1000) {
-            throw new IllegalArgumentException("--cost-runs must be 1 to 1000, not " + costRuns);
-        }
-        if (throughputSeconds < 1 || throughputSeconds > 3600) {
-            throw new IllegalArgumentException("--throughput-seconds must be 1 to 3600, not " + throughputSeconds);
-        }
+        requireRange("--rounds", rounds, 1, 1000);
+        requireRange("--pps", pps, 1, 100_000);
+        requireRange("--cost-runs", costRuns, 1, 1000);
+        requireRange("--throughput-seconds", throughputSeconds, 1, 3600);
         List<String> missing = missingRequirements();
         if (!missing.isEmpty()) {
             System.err.println("killswitch bench-leaks: cannot run here: " + String.join("; ", missing) + ".");
@@ -146,6 +138,10 @@ final class BenchLeaksCommand implements Callable<Integer> {
             System.out.println("JSON written to " + json);
         }
         return report.failed() ? Main.CHECK_FAILED : Main.OK;
+    }
+
+    private static void requireRange(String option, int value, int min, int max) {
+        if (value < min || value > max) throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", not " + value);
     }
 
     static List<String> missingRequirements() {

@@ -43,7 +43,7 @@ import java.util.function.Consumer;
  * kernel: the block and the grants stay.
  */
 public final class Daemon {
-    private final KillSwitch plainKs;
+    private final KillSwitch withoutSession;
     /** The kill switch as the worker uses it: through the service's nft session once {@link #run} started it. */
     private KillSwitch ks;
     private final StateStore store;
@@ -62,7 +62,7 @@ public final class Daemon {
      * @param dnsInterval how often resolv.conf is checked besides inotify's events
      */
     public Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log) {
-        this.plainKs = ks;
+        this.withoutSession = ks;
         this.ks = ks;
         this.store = store;
         this.resync = resync;
@@ -192,7 +192,7 @@ public final class Daemon {
     private NftSession startNftSession() {
         try {
             NftSession s = NftSession.start(store.dir().resolve("nft-session.nft"));
-            ks = plainKs.withNftSession(s);
+            ks = withoutSession.withNftSession(s);
             return s;
         } catch (IOException e) {
             log.accept("no nft session (" + e.getMessage() + "): every change starts nft");

@@ -101,7 +101,9 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     private void connect() throws DBusException {
         // weak imports: dbus-java otherwise keeps every proxy it hands out for the connection's life, and
         // each reconcile asks for new ones (about 3 a second under steady VPN events: a leak)
-        DBusConnection c = DBusConnectionBuilder.forSystemBus().withShared(false).withImportWeakReferences(true).build();
+        // one connect attempt (dbus-java otherwise retries every 500 ms for 10 s): the back-off here is ours
+        DBusConnection c = DBusConnectionBuilder.forSystemBus().withShared(false).withImportWeakReferences(true)
+                .transportConfig().withTimeout(500).back().build();
         connection = c;
         DBus bus = c.getRemoteObject(DBUS_NAME, "/org/freedesktop/DBus", DBus.class);
         // handlers first, then the owner: an owner change in between is not missed

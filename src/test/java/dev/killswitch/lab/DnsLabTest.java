@@ -239,7 +239,7 @@ class DnsLabTest {
             ks.writeConfig("[dns]\nmode = \"resolv-conf\"\n");
             ks.check("enable");
             // the hook scripts and the service, on a machine with no system bus: the service reads DNS = itself
-            track(ks.startService(true));
+            Proc service = track(ks.startService(true));
             String hook = ks.hookScriptLine();
             wg.writeClientConfig(WgClientConfig.fullTunnel().withDns(WireGuardLab.SERVER_TUN_V4).withInterfaceLines(
                     "PreUp = " + hook + " pre-up %i \"$CONFIG_FILE\"",
@@ -265,6 +265,13 @@ class DnsLabTest {
                 Sh.Result down = wg.wgQuickDown();
                 assertTrue(down.ok(), down.describe());
                 assertArrayEquals(ORIGINAL, Files.readAllBytes(resolv), "after wg-quick down (its resolvconf -d included)");
+                // every hook went to the service from the script itself (the JVM hook would say "sent ... to the
+                // daemon"), and the service said once that there is no bus, however often it tried
+                for (String event : List.of("allow-endpoints", "allow-tunnel", "down")) {
+                    assertTrue(service.stderr().contains("did " + event + " "), event + " through the service: " + service.stderr());
+                }
+                assertFalse((up.stderr() + down.stderr()).contains("killswitch hook:"), up.describe() + down.describe());
+                assertEquals(1, service.stderr().split("no system bus \\(", -1).length - 1, service.stderr());
                 assertEquals(0, lab.packets("dns_phys"), "DNS packets on the physical link at any point");
                 System.out.printf("[dns-lab] wg-quick: up took %d ms (hook scripts, the service without a system bus); first lookup answered through "
                         + "the WireGuard tunnel %d ms after wg-quick up started; DNS packets on the physical link: %d; "
