@@ -33,7 +33,7 @@ public final class Demo {
         out.println("the ISP side counts what arrives in plaintext. Then the tunnel process is killed with kill -9.");
         out.println();
         long unguarded = round(Guard.NONE, "Round 1: no kill switch");
-        long guarded = round(Guard.KILLSWITCH, "Round 2: killswitch (enable, and four hook lines in the wg-quick config)");
+        long guarded = round(Guard.KILLSWITCH, "Round 2: killswitch (enable, its service, and four hook lines in the wg-quick config)");
         out.println();
         out.printf("Without a kill switch, %,d packets reached the ISP in plaintext after the tunnel died.%n", unguarded);
         out.printf("With killswitch: %,d.%n", guarded);
