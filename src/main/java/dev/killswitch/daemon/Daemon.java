@@ -1,8 +1,6 @@
 package dev.killswitch.daemon;
 
 import dev.killswitch.config.ConfigException;
-import dev.killswitch.config.IpAddress;
-import dev.killswitch.config.TrustedFile;
 import dev.killswitch.control.ControlRequest;
 import dev.killswitch.control.ControlServer;
 import dev.killswitch.dns.DnsWatch;
@@ -11,7 +9,6 @@ import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -144,8 +141,8 @@ public final class Daemon {
             switch (r.op()) {
                 case "up" -> ch = as.up(r.iface());
                 case "down" -> ch = as.down(r.iface());
-                case "allow-endpoints" -> ch = as.allowEndpoints(r.iface(), wgQuickConfig(r.config()).endpoints());
-                case "allow-tunnel" -> ch = as.allowTunnel(r.iface(), resolvers(r));
+                case "allow-endpoints" -> ch = as.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
+                case "allow-tunnel" -> ch = as.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
                 case "allow-lan" -> ch = as.allowLan(r.allow());
                 case "pause" -> ch = as.pause(r.pause());
                 case "resume" -> ch = as.resume();
@@ -167,17 +164,6 @@ public final class Daemon {
             log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
             return failure(e.getMessage(), 3);
         }
-    }
-
-    /** The resolvers a post-up or vpn-up asks for: its own list, else the DNS = line of its wg-quick config. */
-    private static List<IpAddress> resolvers(ControlRequest r) throws ConfigException, IOException {
-        if (!r.dns().isEmpty() || r.config() == null) return r.dns();
-        return wgQuickConfig(r.config()).dns();
-    }
-
-    /** The wg-quick config a hook named, read only when root alone could have written it ({@link TrustedFile}). */
-    private static WgQuickConfig wgQuickConfig(String path) throws ConfigException, IOException {
-        return WgQuickConfig.parse(Path.of(path), TrustedFile.read(path));
     }
 
     private static Map<String, Object> failure(String error, long exit) {

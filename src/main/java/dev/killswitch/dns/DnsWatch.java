@@ -22,7 +22,11 @@ import java.util.function.Consumer;
  * mount's source replaced by a rename, a missed event).
  */
 public final class DnsWatch {
-    /** Runs one check; returns what it repaired, or null. Callers take the state lock in it. */
+    /**
+     * Called on the watch's thread when resolv.conf may have changed, and every interval: the service's
+     * hands the check on to its worker thread (and returns null); one that repairs here returns what it
+     * repaired, or null.
+     */
     @FunctionalInterface
     public interface Check {
         String run() throws Exception;

@@ -2,7 +2,6 @@ package dev.killswitch.hook;
 
 import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.IpAddress;
-import dev.killswitch.config.TrustedFile;
 import dev.killswitch.config.Validate;
 import dev.killswitch.control.ControlClient;
 import dev.killswitch.control.ControlRequest;
@@ -122,9 +121,8 @@ public final class HookMain {
         KillSwitch.Change change;
         try {
             change = switch (r.op()) {
-                case "allow-endpoints" -> ks.allowEndpoints(r.iface(), wgConfig(r.config()).endpoints());
-                case "allow-tunnel" -> ks.allowTunnel(r.iface(),
-                        r.dns().isEmpty() && r.config() != null ? wgConfig(r.config()).dns() : r.dns());
+                case "allow-endpoints" -> ks.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
+                case "allow-tunnel" -> ks.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
                 default -> ks.down(r.iface());
             };
         } catch (ConfigException | IllegalArgumentException e) {
@@ -221,11 +219,6 @@ public final class HookMain {
             super(cause.getMessage(), cause);
             this.installedBaseline = installedBaseline;
         }
-    }
-
-    /** The wg-quick config a hook named, read only when root alone could have written it ({@link TrustedFile}). */
-    private static WgQuickConfig wgConfig(String path) throws ConfigException, IOException {
-        return WgQuickConfig.parse(Path.of(path), TrustedFile.read(path));
     }
 
     /** The DNS... arguments after the config file: each an IP literal. */

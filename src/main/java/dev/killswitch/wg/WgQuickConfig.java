@@ -4,7 +4,9 @@ import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
+import dev.killswitch.config.TrustedFile;
 import dev.killswitch.config.Validate;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +21,23 @@ public record WgQuickConfig(List<Endpoint> endpoints, List<IpAddress> dns) {
     public WgQuickConfig {
         endpoints = List.copyOf(endpoints);
         dns = List.copyOf(dns);
+    }
+
+    /**
+     * The wg-quick config at {@code path}, read only when root alone could have written it
+     * ({@link TrustedFile#read}: IllegalArgumentException naming what is wrong otherwise).
+     */
+    public static WgQuickConfig readTrusted(String path) throws ConfigException, IOException {
+        return parse(Path.of(path), TrustedFile.read(path));
+    }
+
+    /**
+     * The resolvers a tunnel brings: {@code given} when it names any, else the {@code DNS =} line of the
+     * config at {@code configPath} (read as {@link #readTrusted}), else none ({@code configPath} null).
+     */
+    public static List<IpAddress> resolvers(List<IpAddress> given, String configPath) throws ConfigException, IOException {
+        if (!given.isEmpty() || configPath == null) return given;
+        return readTrusted(configPath).dns();
     }
 
     public static WgQuickConfig parse(Path file, String text) throws ConfigException {
