@@ -89,6 +89,33 @@ class HookScriptTest {
         }
     }
 
+    /** A PATH folder holding only {@code programs} (links to the machine's), to hide the others from the script. */
+    private Path pathWith(String name, String... programs) throws Exception {
+        Path bin = java.nio.file.Files.createDirectories(dir.resolve(name));
+        for (String program : programs) {
+            java.nio.file.Files.createSymbolicLink(bin.resolve(program), Path.of("/usr/bin", program));
+        }
+        return bin;
+    }
+
+    @Test
+    void socatCarriesTheRequestWhereThereIsNoNetcat() throws Exception {
+        try (ScriptRig rig = new ScriptRig(dir.resolve("rig"), 2)) {
+            rig.serve(OK);
+            ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("socat-only", "socat", "sed").toString()),
+                    "post-down", "wg0");
+            assertEquals(0, r.exit(), r.stderr());
+            assertEquals(List.of("down wg0"), rig.received.stream().map(ControlRequest::parse).map(ControlRequest::describe).toList());
+        }
+        try (ScriptRig rig = new ScriptRig(dir.resolve("rig2"), 0)) {
+            rig.serve(OK);
+            ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("neither", "sed").toString()),
+                    "post-down", "wg0");
+            assertEquals(List.of("fallback", "hook", "wg-quick", "post-down", "wg0"), r.stdout(), "no client program: the JVM hook");
+            assertEquals(List.of(), rig.received);
+        }
+    }
+
     @Test
     void withNoServiceTheJvmHookActs() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 0)) {

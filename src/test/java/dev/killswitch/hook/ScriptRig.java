@@ -86,11 +86,13 @@ final class ScriptRig implements AutoCloseable {
         return line.toString(StandardCharsets.UTF_8);
     }
 
-    /** Runs {@code script} (relative to the tree) with {@code args}, a clean environment plus {@code env}. */
+    /** Runs {@code script} (relative to the tree) with {@code args}, a clean environment plus {@code env} (which wins). */
     Run run(String script, Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                "KILLSWITCH_STATE_DIR=" + state));
-        env.forEach((k, v) -> argv.add(k + "=" + v));
+        Map<String, String> all = new java.util.LinkedHashMap<>(Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
+                "KILLSWITCH_STATE_DIR", state.toString()));
+        all.putAll(env);
+        List<String> argv = new ArrayList<>(List.of("env", "-i"));
+        all.forEach((k, v) -> argv.add(k + "=" + v));
         argv.addAll(List.of("/bin/sh", root.resolve(script).toString()));
         argv.addAll(List.of(args));
         Process p = new ProcessBuilder(argv).start();
