@@ -88,7 +88,11 @@ final class Commands {
             description = {"Show whether the block is on, what it allows, what it dropped, and whether the kernel matches the config.",
                     "Also what manages name resolution here (systemd-resolved, resolvconf, NetworkManager, a plain",
                     "/etc/resolv.conf), how killswitch points it at the tunnels' resolvers ([dns] mode), what it set",
-                    "for each tunnel, and whether it keeps the original resolv.conf to put back."})
+                    "for each tunnel, and whether it keeps the original resolv.conf to put back.",
+                    "",
+                    "Exit codes, for scripts, monitoring and systemd: 0 the kernel holds exactly what the config and",
+                    "the state say; 4 no killswitch table is loaded (nothing is blocked); 5 the table is loaded but",
+                    "differs (a rule deleted or changed by someone else); 2 or 3 the config or the system failed."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -99,7 +103,7 @@ final class Commands {
         public Integer call() throws Exception {
             Status s = main.killSwitch().status();
             System.out.print(json ? StatusFormat.json(s) : StatusFormat.text(s));
-            return Main.OK;
+            return !s.enabled() ? Main.NOT_LOADED : s.matchesConfig() ? Main.OK : Main.DIFFERS;
         }
     }
 
@@ -363,6 +367,12 @@ final class Commands {
             root.put("matches_config", s.matchesConfig());
             s.differences().forEach(root.putArray("differences")::add);
             dnsJson(root.putObject("resolver"), s.dns());
+            ObjectNode tamper = root.putObject("tamper");
+            tamper.put("repaired", s.tamper().count());
+            if (s.tamper().last() != null) tamper.put("last_at", s.tamper().last().toString());
+            else tamper.putNull("last_at");
+            if (s.tamper().what() != null) tamper.put("last", s.tamper().what());
+            else tamper.putNull("last");
             return MAPPER.writeValueAsString(root) + "\n";
         }
 
@@ -423,6 +433,9 @@ final class Commands {
             if (d.original() != null) b.append("  DNS kept:   the original resolv.conf (").append(d.original().describe())
                     .append("), put back when the last tunnel goes down\n");
             if (d.problem() != null) b.append("  DNS state:  PROBLEM: ").append(d.problem()).append('\n');
+            b.append("  tampering:  ").append(s.tamper().count() == 0 ? "none seen by the service"
+                    : s.tamper().count() + " change(s) by others repaired; the last at " + s.tamper().last() + ": "
+                    + s.tamper().what()).append('\n');
             if (s.matchesConfig()) b.append("  kernel:     matches the config\n");
             else {
                 b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");

@@ -44,6 +44,8 @@ import picocli.CommandLine.ScopeType;
             "1:a check failed (verify found a difference, leak-test found a leak)",
             "2:bad input (config file, interface name, duration, usage); nothing was changed",
             "3:the kernel or the system refused (nft, files); nothing was changed",
+            "4:status: no killswitch table is loaded (nothing is blocked)",
+            "5:status: the table is loaded but differs from what the config and the state say",
         },
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Verify.class,
@@ -57,6 +59,10 @@ public final class Main implements Callable<Integer> {
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;
     public static final int SYSTEM_ERROR = 3;
+    /** {@code status}: no table of ours in the kernel. */
+    public static final int NOT_LOADED = 4;
+    /** {@code status}: our table is there but not as the config and the state render it. */
+    public static final int DIFFERS = 5;
 
     @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
             description = "Config file (default: ${DEFAULT-VALUE}). A missing file means: block everything "

@@ -5,8 +5,10 @@ import dev.killswitch.control.ControlRequest;
 import dev.killswitch.control.ControlServer;
 import dev.killswitch.dns.DnsWatch;
 import dev.killswitch.nft.NftSession;
+import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
+import dev.killswitch.state.TamperLog;
 import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
 import java.time.Duration;
@@ -33,6 +35,9 @@ import java.util.function.Consumer;
  *       bus coming or going; the worker then reads NetworkManager's properties and reconciles
  *       ({@link NmGrants}); with no bus it keeps serving everything else;</li>
  *   <li>resolv.conf ({@link DnsWatch}): another program's rewrite while a tunnel with resolvers is up;</li>
+ *   <li>the ruleset ({@link RulesetMonitor}): another process changed our table (a flush of the ruleset,
+ *       the table deleted, a rule changed); the worker compares the kernel with the state and, when they
+ *       differ, puts the whole table back in one transaction and logs who did what;</li>
  *   <li>a timer: NetworkManager read again every {@code resync}.</li>
  * </ul>
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
@@ -52,7 +57,13 @@ public final class Daemon {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
-    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, REQUEST, STOP }
+    /** Changes to our table by other processes, as the ruleset monitor saw them; the worker repairs. */
+    private final BlockingQueue<RulesetMonitor.Change> tampering = new LinkedBlockingQueue<>();
+    /** Set by a {@code disable} asked of the service, cleared by any change asked after it (worker thread only). */
+    private boolean disabledOnPurpose;
+    private TamperLog tamperLog;
+
+    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, RULESET, REQUEST, STOP }
 
     /**
      * @param resync      how often NetworkManager's VPNs are read without a signal
@@ -83,7 +94,9 @@ public final class Daemon {
      * control socket answers.
      */
     public int run(Runnable onReady) throws IOException {
+        tamperLog = TamperLog.read(store.dir());
         try (NftSession session = startNftSession();
+             RulesetMonitor monitor = startRulesetMonitor(session);
              ControlServer control = ControlServer.start(store.dir(), log, this::submit);
              SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER))) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
@@ -151,6 +164,7 @@ public final class Daemon {
                 default -> throw new IllegalArgumentException("unknown op " + r.op());
             }
             if (ch != null) dnsProblem = ch.dnsProblem();
+            disabledOnPurpose = r.op().equals("disable");
             log.accept("did " + r.describe() + ", asked by " + who);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ok", true);
@@ -172,6 +186,24 @@ public final class Daemon {
         m.put("error", String.valueOf(error));
         m.put("exit", exit);
         return m;
+    }
+
+    /**
+     * {@code nft monitor}, reporting others' changes to our table (null, logged, when it cannot start: the
+     * table is then checked against the state only when the service starts). Generations made by our own
+     * {@code nft -i} are not others'.
+     */
+    private RulesetMonitor startRulesetMonitor(NftSession session) {
+        long ours = session == null ? -1 : session.pid();
+        try {
+            return RulesetMonitor.start(List.of(), pid -> pid == ours, change -> {
+                tampering.add(change);
+                events.add(Event.RULESET);
+            });
+        } catch (IOException e) {
+            log.accept("cannot follow the ruleset (" + e.getMessage() + "): others' changes to the table are not repaired");
+            return null;
+        }
     }
 
     /** The nft session changes go through (null, logged, when nft -i cannot start: each change then starts nft). */
@@ -207,6 +239,7 @@ public final class Daemon {
                 if (why.contains(Event.STOP)) return 0;
                 if (why.contains(Event.START)) recoverAtStart();
                 for (Runnable r; (r = requests.poll()) != null; ) r.run();
+                if (why.contains(Event.RULESET)) repairTampering();
                 if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
                 if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
             }
@@ -248,6 +281,34 @@ public final class Daemon {
             for (String line : ks.reconcileDns()) log.accept("DNS recovered: " + line);
         } catch (Exception e) {
             log.accept("could not bring DNS to what the state says: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Others changed our table: when the kernel no longer holds what the config and state render, the whole
+     * table goes back in one transaction (from the state, as {@code enable} does). Not after a {@code
+     * disable} asked of the service: an absent table is then what was asked for.
+     */
+    private void repairTampering() {
+        List<RulesetMonitor.Change> changes = new ArrayList<>();
+        tampering.drainTo(changes);
+        if (changes.isEmpty()) return;
+        String what = String.join(" | ", changes.stream().map(RulesetMonitor.Change::describe).toList());
+        if (disabledOnPurpose) {
+            log.accept("the ruleset was changed by " + what + "; the block is disabled on purpose: left as it is");
+            return;
+        }
+        try {
+            // a flush of the ruleset or a deleted table: put it back at once (a whole comparison, which starts
+            // nft four times, is for a table that is there but changed)
+            List<String> diff = ks.isLoaded() ? ks.verify() : List.of("the table was gone");
+            if (diff.isEmpty()) return;
+            ks.enable(null);
+            tamperLog = tamperLog.record(store.dir(), java.time.Instant.now(), what);
+            log.accept("REPAIRED: " + what + " changed our table (" + String.join("; ", diff.subList(0, Math.min(3, diff.size())))
+                    + (diff.size() > 3 ? "; ..." : "") + "); put it back in one transaction (" + tamperLog.count() + " so far)");
+        } catch (Exception e) {
+            log.accept("the ruleset was changed by " + what + " and could not be repaired: " + e.getMessage());
         }
     }
 

@@ -18,6 +18,7 @@ import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.state.Grant;
 import dev.killswitch.state.RuntimeState;
 import dev.killswitch.state.StateStore;
+import dev.killswitch.state.TamperLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -297,6 +298,7 @@ public final class KillSwitch {
                 if (c != null) counters.put(c.path("name").asText(), new Status.Counter(c.path("packets").asLong(), c.path("bytes").asLong()));
             }
         }
-        return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config));
+        return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
+                TamperLog.read(store.dir()));
     }
 }

@@ -13,7 +13,8 @@ public record Status(
         RuntimeState state,
         Map<String, Counter> counters,
         List<String> differences,
-        dev.killswitch.dns.DnsStatus dns) {
+        dev.killswitch.dns.DnsStatus dns,
+        dev.killswitch.state.TamperLog tamper) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();
