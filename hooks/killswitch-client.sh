@@ -112,20 +112,14 @@ ks_valid_path() {
     [ "${#1}" -le 4095 ]
 }
 
-# Runs the JVM hook with the caller's arguments: no service answers, or the input was refused here (the
-# JVM refuses it by the same rules and installs the baseline if none is loaded: fail closed).
+# Runs the JVM hook with the caller's arguments: no service answers, or the input was refused here (then
+# nothing was sent; the JVM refuses it by the same rules and installs the baseline if none is loaded).
 ks_fallback() {
     if [ -z "${KS_LAUNCHER:-}" ] || [ ! -x "$KS_LAUNCHER" ]; then
         ks_log "the killswitch launcher (${KS_LAUNCHER:-unset}) is not executable; nothing was changed"
         exit 3
     fi
     exec "$KS_LAUNCHER" hook "$@"
-}
-
-# Bad input: nothing is sent; the JVM hook refuses the same input and fails closed.
-ks_refuse() {
-    ks_log "refused: $1; nothing sent to the service"
-    ks_fallback "$@"
 }
 
 ks_hook() {
