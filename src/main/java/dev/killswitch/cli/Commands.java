@@ -367,6 +367,7 @@ final class Commands {
             root.put("matches_config", s.matchesConfig());
             s.differences().forEach(root.putArray("differences")::add);
             dnsJson(root.putObject("resolver"), s.dns());
+            root.put("guard_table", s.guardHeld());
             ObjectNode tamper = root.putObject("tamper");
             tamper.put("repaired", s.tamper().count());
             if (s.tamper().last() != null) tamper.put("last_at", s.tamper().last().toString());
@@ -433,6 +434,8 @@ final class Commands {
             if (d.original() != null) b.append("  DNS kept:   the original resolv.conf (").append(d.original().describe())
                     .append("), put back when the last tunnel goes down\n");
             if (d.problem() != null) b.append("  DNS state:  PROBLEM: ").append(d.problem()).append('\n');
+            b.append("  guard:      ").append(s.guardHeld() ? "the guard table is held by the service (no other process can remove it)"
+                    : "no guard table (the service is not running)").append('\n');
             b.append("  tampering:  ").append(s.tamper().count() == 0 ? "none seen by the service"
                     : s.tamper().count() + " change(s) by others repaired; the last at " + s.tamper().last() + ": "
                     + s.tamper().what()).append('\n');

@@ -4,6 +4,7 @@ import dev.killswitch.config.ConfigException;
 import dev.killswitch.control.ControlRequest;
 import dev.killswitch.control.ControlServer;
 import dev.killswitch.dns.DnsWatch;
+import dev.killswitch.nft.NftScript;
 import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
@@ -41,7 +42,8 @@ import java.util.function.Consumer;
  *   <li>a timer: NetworkManager read again every {@code resync}.</li>
  * </ul>
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
- * kernel's table reloaded from the state when it is loaded but differs. Stopping it changes nothing in the
+ * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes through
+ * its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript#guardOf}). Stopping it changes nothing in the
  * kernel: the block and the grants stay.
  */
 public final class Daemon {
@@ -269,10 +271,13 @@ public final class Daemon {
      */
     private void recoverAtStart() {
         try {
-            List<String> diff = ks.verify();
-            if (!diff.isEmpty() && ks.isLoaded()) {
+            if (ks.isLoaded()) {
+                List<String> diff = ks.verify();
+                // loaded again from the state in any case: that also puts up the guard table beside it
                 ks.enable(null);
-                log.accept("the kernel's table did not match the state (" + diff + "): reloaded it from the state");
+                log.accept(diff.isEmpty() ? "holding the guard table beside the block"
+                        : "the kernel's table did not match the state (" + diff + "): reloaded it from the state; "
+                        + "holding the guard table beside it");
             }
         } catch (Exception e) {
             log.accept("could not compare the kernel's table with the state: " + e.getMessage());

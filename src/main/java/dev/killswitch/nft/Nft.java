@@ -29,7 +29,10 @@ public final class Nft {
         this.session = session;
     }
 
-    /** The same, applying changes through {@code session} while it lives (and starting nft when it does not). */
+    /**
+     * The same, applying changes through {@code session} while it lives, the guard table's included (see
+     * {@link NftScript#guardOf}); while it does not, changes start nft and touch the plain table only.
+     */
     public Nft withSession(NftSession session) {
         return new Nft(runner, session);
     }
@@ -43,7 +46,8 @@ public final class Nft {
     public void apply(String script) throws NftException {
         if (session != null && session.alive()) {
             try {
-                session.apply(script);
+                // the guard table changes in the same transaction: only the session may change it
+                session.apply(script + NftScript.guardOf(script));
                 return;
             } catch (NftSession.Broken e) {
                 // fall through: nft started for this change
@@ -62,6 +66,11 @@ public final class Nft {
             }
         }
         return run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.TABLE), null).ok();
+    }
+
+    /** Whether the guard table (held by the service's nft session) is in the kernel. */
+    public boolean guardHeld() throws NftException {
+        return run(List.of("nft", "list", "table", NftScript.FAMILY, NftScript.GUARD_TABLE), null).ok();
     }
 
     /** The packets a named counter of our table has seen, or -1 when the table is not loaded. */

@@ -80,6 +80,44 @@ public final class NftScript {
         return "delete table " + QUALIFIED + "\n";
     }
 
+    /** The guard table's name: {@value}. */
+    public static final String GUARD_TABLE = "killswitch_guard";
+    private static final String GUARD = FAMILY + " " + GUARD_TABLE;
+    private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile(" " + QUALIFIED + "( |$)");
+
+    /**
+     * The same transaction for the guard table: a table with {@code flags owner}, held by the service's
+     * long-running {@code nft -i}, which no other process can flush, delete or change, and which the kernel
+     * removes when that process ends. It carries the same drop policy and allowances as the plain table
+     * (which stays: it survives the service and is what boot loads). Its base chains run just after the
+     * plain table's ({@code priority filter + 1}): while the plain table is there, it decides, and its
+     * counters (leak-test's included) see every drop; the guard only decides once someone removed it.
+     * <p>
+     * {@code plainScript} is one of this class's own scripts ({@link #full}, {@link #elementChanges},
+     * {@link #delete}); the guard's version is appended to it in the same transaction. An owned table
+     * cannot be added again without its flag, so "add table" becomes {@code table ... { flags owner; }},
+     * which creates it or leaves it as it is; a delete is preceded by that too, so it never fails on an
+     * absent guard.
+     */
+    public static String guardOf(String plainScript) {
+        StringBuilder g = new StringBuilder();
+        for (String line : plainScript.split("\n")) {
+            if (line.isEmpty() || line.startsWith("#") || line.strip().startsWith("#")) continue;
+            if (line.equals("add table " + QUALIFIED)) {
+                g.append("table ").append(GUARD).append(" { flags owner; }\n");
+            } else if (line.equals("delete table " + QUALIFIED)) {
+                g.append("table ").append(GUARD).append(" { flags owner; }\n").append("delete table ").append(GUARD).append('\n');
+            } else if (line.equals("table " + QUALIFIED + " {")) {
+                g.append("table ").append(GUARD).append(" {\n\tflags owner\n");
+            } else if (line.contains(" priority filter;")) {
+                g.append(line.replace(" priority filter;", " priority filter + 1;")).append('\n');
+            } else {
+                g.append(PLAIN_NAME.matcher(line).replaceAll(" " + GUARD + "$1")).append('\n');
+            }
+        }
+        return g.toString();
+    }
+
     private static void appendAdd(StringBuilder s, String set, List<String> values) {
         if (values.isEmpty()) return;
         s.append("add element ").append(QUALIFIED).append(' ').append(set)

@@ -246,23 +246,24 @@ public final class KillSwitch {
             // One nft run in the usual case: the element change itself fails (as a whole) when the table is
             // gone, and only then is the table looked for.
             String script = NftScript.elementChanges(from, to);
-            boolean installed;
+            boolean installed = false;
+            boolean whole = false;
             if (script.isEmpty()) {
                 installed = !nft.tableExists();
             } else {
                 try {
                     nft.apply(script);
-                    installed = false;
                 } catch (NftException e) {
-                    if (nft.tableExists()) throw e;
-                    installed = true;
+                    installed = !nft.tableExists();
+                    // with the table there, something else is off (a set changed by someone, the service's guard
+                    // table missing): the whole table from the state, one transaction, is right either way
+                    whole = !installed;
+                    if (whole) LOG.warn("the element change was refused ({}); loaded the whole table instead", e.getMessage());
                 }
             }
-            if (installed) {
-                // Fail closed: a hook that finds no baseline installs it, with this change in it.
-                nft.apply(NftScript.full(to));
-                LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
-            }
+            if (installed || whole) nft.apply(NftScript.full(to));
+            // Fail closed: a hook that finds no baseline installs it, with this change in it.
+            if (installed) LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
             store.save(after);
             LOG.info("{} (asked by {})", what, actor);
             // after the firewall: the tunnel's resolvers are reachable before anything points at them
@@ -299,6 +300,6 @@ public final class KillSwitch {
             }
         }
         return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
-                TamperLog.read(store.dir()));
+                TamperLog.read(store.dir()), nft.guardHeld());
     }
 }

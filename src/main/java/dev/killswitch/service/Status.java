@@ -14,7 +14,8 @@ public record Status(
         Map<String, Counter> counters,
         List<String> differences,
         dev.killswitch.dns.DnsStatus dns,
-        dev.killswitch.state.TamperLog tamper) {
+        dev.killswitch.state.TamperLog tamper,
+        boolean guardHeld) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();
