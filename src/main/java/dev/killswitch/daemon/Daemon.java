@@ -271,6 +271,11 @@ public final class Daemon {
      */
     private void recoverAtStart() {
         try {
+            for (String line : ks.reconcileDns()) log.accept("DNS recovered: " + line);
+        } catch (Exception e) {
+            log.accept("could not bring DNS to what the state says: " + e.getMessage());
+        }
+        try {
             if (ks.isLoaded()) {
                 List<String> diff = ks.verify();
                 // loaded again from the state in any case: that also puts up the guard table beside it
@@ -281,11 +286,6 @@ public final class Daemon {
             }
         } catch (Exception e) {
             log.accept("could not compare the kernel's table with the state: " + e.getMessage());
-        }
-        try {
-            for (String line : ks.reconcileDns()) log.accept("DNS recovered: " + line);
-        } catch (Exception e) {
-            log.accept("could not bring DNS to what the state says: " + e.getMessage());
         }
     }
 
