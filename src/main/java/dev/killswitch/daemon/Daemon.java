@@ -276,7 +276,13 @@ public final class Daemon {
             log.accept("could not bring DNS to what the state says: " + e.getMessage());
         }
         try {
-            if (ks.isLoaded()) {
+            if (!ks.isLoaded() && store.exists()) {
+                // enabled and not disabled since, yet gone: flushed while no service ran (the guard goes with it)
+                ks.enable(null);
+                tamperLog = tamperLog.record(store.dir(), java.time.Instant.now(), "the table was gone when the service started");
+                log.accept("REPAIRED: the table was gone when the service started (flushed while no service ran?); "
+                        + "loaded it from the state, with the guard table beside it");
+            } else if (ks.isLoaded()) {
                 List<String> diff = ks.verify();
                 // loaded again from the state in any case: that also puts up the guard table beside it
                 ks.enable(null);

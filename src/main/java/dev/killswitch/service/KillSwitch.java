@@ -86,6 +86,7 @@ public final class KillSwitch {
             RuntimeState state = store.load();
             Policy policy = PolicyBuilder.build(config, state, clock.instant());
             nft.apply(NftScript.full(policy));
+            store.save(state);   // the state file says "enabled" to a service that starts later
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
             if (persistTo != null) writeBootBaseline(config, persistTo);

@@ -105,6 +105,14 @@ public final class StateStore {
         writeAtomically(dir.resolve("state.json"), Json.write(root));
     }
 
+    /**
+     * Whether a state was saved since the last {@link #clear()}: the block was enabled (or a hook acted) and
+     * not disabled since. The state directory is on tmpfs, so a reboot forgets it (boot loads the baseline).
+     */
+    public boolean exists() {
+        return Files.exists(dir.resolve("state.json"));
+    }
+
     public void clear() throws IOException {
         Files.deleteIfExists(dir.resolve("state.json"));
     }
