@@ -3,12 +3,10 @@ package dev.killswitch.nft;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.killswitch.config.Validate;
+import dev.killswitch.exec.LineStreams;
 import dev.killswitch.exec.ProcessWatchdog;
 import dev.killswitch.exec.VerbatimCommandLine;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.exec.DefaultExecuteResultHandler;
 import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteStreamHandler;
 import org.apache.commons.exec.Executor;
 
 /**
@@ -78,7 +75,8 @@ public final class NftSession implements AutoCloseable {
     public static NftSession start(Path scratch, List<String> prefix) throws IOException {
         String problem = Validate.pathProblem(scratch.toAbsolutePath().toString());
         if (problem != null) throw new IOException("cannot use " + scratch + " for nft's transactions: " + problem);
-        Streams streams = new Streams();
+        BlockingQueue<String> errors = new LinkedBlockingQueue<>();
+        LineStreams streams = new LineStreams("nft-i", LineStreams.ignore(), errors::add);
         DefaultExecutor executor = DefaultExecutor.builder().setExecuteStreamHandler(streams).get();
         executor.setExitValues(null);
         ProcessWatchdog watchdog = ProcessWatchdog.withoutTimeout();
@@ -89,11 +87,11 @@ public final class NftSession implements AutoCloseable {
         executor.execute(new VerbatimCommandLine(argv), exit);
         Process process = watchdog.awaitProcess();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (streams.stdin == null || streams.errors == null) {
+        while (streams.stdin() == null) {
             if (exit.hasResult() || System.nanoTime() > deadline) throw new IOException("nft -i did not start: " + exit.getException());
             sleep(1);
         }
-        return new NftSession(scratch.toAbsolutePath(), streams.stdin, streams.errors, exit, executor, process.pid());
+        return new NftSession(scratch.toAbsolutePath(), streams.stdin(), errors, exit, executor, process.pid());
     }
 
     /** The pid of the process started ({@code nft}, or the prefix's first program, which may exec nft). */
@@ -192,58 +190,6 @@ public final class NftSession implements AutoCloseable {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Takes nft's stdin, reads its stderr line by line into a queue, and drains its stdout. */
-    private static final class Streams implements ExecuteStreamHandler {
-        volatile OutputStream stdin;
-        volatile BlockingQueue<String> errors;
-        private InputStream out;
-        private InputStream err;
-
-        @Override
-        public void setProcessInputStream(OutputStream os) {
-            stdin = os;
-        }
-
-        @Override
-        public void setProcessErrorStream(InputStream is) {
-            err = is;
-        }
-
-        @Override
-        public void setProcessOutputStream(InputStream is) {
-            out = is;
-        }
-
-        @Override
-        public void start() {
-            BlockingQueue<String> q = new LinkedBlockingQueue<>();
-            daemonThread("nft-i-stderr", () -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(err, UTF_8))) {
-                    for (String l; (l = r.readLine()) != null; ) q.add(l);
-                } catch (IOException e) {
-                    // nft -i exited
-                }
-            });
-            daemonThread("nft-i-stdout", () -> {
-                try (InputStream in = out) {
-                    in.transferTo(OutputStream.nullOutputStream());
-                } catch (IOException e) {
-                    // nft -i exited
-                }
-            });
-            errors = q;
-        }
-
-        @Override
-        public void stop() {}
-
-        private static void daemonThread(String name, Runnable r) {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            t.start();
         }
     }
 }

@@ -1,14 +1,9 @@
 package dev.killswitch.nft;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import dev.killswitch.exec.LineStreams;
 import dev.killswitch.exec.ProcessWatchdog;
 import dev.killswitch.exec.VerbatimCommandLine;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -17,7 +12,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.commons.exec.DefaultExecuteResultHandler;
 import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteStreamHandler;
 
 /**
  * Follows {@code nft monitor} and reports every change another process made to our table: a flush of the
@@ -57,7 +51,9 @@ public final class RulesetMonitor implements AutoCloseable {
         List<String> argv = new ArrayList<>(prefix);
         argv.addAll(List.of("nft", "monitor"));
         ProcessWatchdog watchdog = ProcessWatchdog.withoutTimeout();
-        DefaultExecutor executor = DefaultExecutor.builder().setExecuteStreamHandler(new Lines(ours, onTamper)).get();
+        Reader reader = new Reader(ours, onTamper);
+        DefaultExecutor executor = DefaultExecutor.builder()
+                .setExecuteStreamHandler(new LineStreams("nft-monitor", reader::line, LineStreams.ignore())).get();
         executor.setExitValues(null);
         executor.setWatchdog(watchdog);
         DefaultExecuteResultHandler exit = new DefaultExecuteResultHandler();
@@ -117,56 +113,5 @@ public final class RulesetMonitor implements AutoCloseable {
         if (at < 0) return false;
         int end = at + OUR_TABLE.length();
         return end == event.length() || event.charAt(end) == ' ';
-    }
-
-    /** Reads nft monitor's stdout line by line on a thread of its own; drains its stderr. */
-    private static final class Lines implements ExecuteStreamHandler {
-        private final Reader reader;
-        private InputStream out;
-        private InputStream err;
-
-        Lines(LongPredicate ours, Consumer<Change> onTamper) {
-            this.reader = new Reader(ours, onTamper);
-        }
-
-        @Override
-        public void setProcessInputStream(OutputStream os) throws IOException {
-            os.close();
-        }
-
-        @Override
-        public void setProcessErrorStream(InputStream is) {
-            err = is;
-        }
-
-        @Override
-        public void setProcessOutputStream(InputStream is) {
-            out = is;
-        }
-
-        @Override
-        public void start() {
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(out, UTF_8))) {
-                    for (String l; (l = r.readLine()) != null; ) reader.line(l);
-                } catch (IOException e) {
-                    // nft monitor exited
-                }
-            }, "nft-monitor");
-            t.setDaemon(true);
-            t.start();
-            Thread e = new Thread(() -> {
-                try (InputStream in = err) {
-                    in.transferTo(OutputStream.nullOutputStream());
-                } catch (IOException ex) {
-                    // exited
-                }
-            }, "nft-monitor-stderr");
-            e.setDaemon(true);
-            e.start();
-        }
-
-        @Override
-        public void stop() {}
     }
 }
