@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * The client side: a holder process in a private mount namespace (tmpfs on /run and
  * /var/lib/NetworkManager, a private /etc/NetworkManager, /sys read-only so that NetworkManager does
  * not wait for udev, its own dbus-daemon as the system bus, its own host name, and a tmpfs on /opt
- * holding {@code /opt/killswitch/bin/killswitch} when the test gives a launcher). NetworkManager runs
+ * holding {@code /opt/killswitch/bin/killswitch} and {@code /opt/killswitch/hooks/killswitch-client.sh} when the
+ * test gives a launcher). NetworkManager runs
  * with {@code nsenter} into that holder. /etc/resolv.conf there is the Lab's own
  * {@code /etc/netns/NS/resolv.conf}, bind-mounted by {@code ip netns exec}, so nothing inside can
  * write the host's file. The dispatcher starts by D-Bus activation and runs the scripts of the private
@@ -67,8 +68,9 @@ public final class NetworkManagerLab implements AutoCloseable {
             mount -o remount,bind,ro /sys
             if [[ -f $w/killswitch ]]; then
               mount -t tmpfs -o mode=0755 tmpfs /opt
-              mkdir -p /opt/killswitch/bin
+              mkdir -p /opt/killswitch/bin /opt/killswitch/hooks
               install -m 0755 "$w/killswitch" /opt/killswitch/bin/killswitch
+              install -m 0644 "$w/killswitch-client.sh" /opt/killswitch/hooks/killswitch-client.sh
             fi
             hostname ksnmlab
             sed -e "s|<includedir>system.d</includedir>|<includedir>/usr/share/dbus-1/system.d</includedir>|" \\
@@ -140,7 +142,11 @@ public final class NetworkManagerLab implements AutoCloseable {
             Files.setPosixFilePermissions(etc.resolve("system-connections"), PosixFilePermissions.fromString("rwx------"));
             Files.writeString(etc.resolve("NetworkManager.conf"), NM_CONF);
             Files.writeString(workDir.resolve("setup.sh"), SETUP);
-            if (killswitchLauncher != null) Files.writeString(workDir.resolve("killswitch"), killswitchLauncher);
+            if (killswitchLauncher != null) {
+                Files.writeString(workDir.resolve("killswitch"), killswitchLauncher);
+                // the dispatcher script sources the hook client from the launcher's ../hooks, as installed
+                Files.copy(ProjectDir.path().resolve("hooks/killswitch-client.sh"), workDir.resolve("killswitch-client.sh"));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
