@@ -261,6 +261,11 @@ final class Commands {
                     "(inotify on the file's folder, and the bind mount source's; and every --dns-interval). At start",
                     "it finishes or undoes what a crashed killswitch process left half done. (This was 'dns-watch'.)",
                     "",
+                    "Tampering: it makes every change through one long-running 'nft -i', which also holds a guard",
+                    "table (inet killswitch_guard, flags owner) with the same block: no other process can flush or",
+                    "delete it, and it goes when the service stops. It follows 'nft monitor' and puts the plain table",
+                    "back in one transaction when another process flushes, deletes or changes it ('status' counts it).",
+                    "",
                     "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the control socket cannot be bound",
                     "(another service answers on it). Stopping it changes nothing: the grants and the block stay."})
     static final class Daemon_ implements Callable<Integer> {
