@@ -173,11 +173,7 @@ public final class GuardedTunnel implements AutoCloseable {
         List<String> argv = new ArrayList<>(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + wg.workDir().resolve("no-bus")));
         argv.addAll(launcher.cli(ServiceJvm.unit(ProjectDir.path().resolve("hooks/killswitch.service")), ksConfig, ksState, "daemon"));
         Proc p = startGuardProcess(argv.toArray(String[]::new));
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!p.stdout().contains("ready, pid")) {
-            if (!p.isAlive() || System.nanoTime() > deadline) throw new IllegalStateException("the service did not start: " + p.describe());
-            Proc.sleep(20);
-        }
+        if (!p.awaitOutput("ready, pid", Duration.ofSeconds(20))) throw new IllegalStateException("the service did not start: " + p.describe());
         return p;
     }
 

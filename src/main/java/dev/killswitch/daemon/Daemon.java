@@ -13,6 +13,7 @@ import dev.killswitch.state.TamperLog;
 import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,12 +43,11 @@ import java.util.function.Consumer;
  *   <li>a timer: NetworkManager read again every {@code resync}.</li>
  * </ul>
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
- * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes through
- * its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript#guardOf}). Stopping it changes nothing in the
- * kernel: the block and the grants stay.
+ * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes
+ * through its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript#guardOf}).
+ * Stopping it changes nothing in the kernel: the block and the grants stay.
  */
 public final class Daemon {
-    private final KillSwitch withoutSession;
     /** The kill switch as the worker uses it: through the service's nft session once {@link #run} started it. */
     private KillSwitch ks;
     private final StateStore store;
@@ -72,7 +72,6 @@ public final class Daemon {
      * @param dnsInterval how often resolv.conf is checked besides inotify's events
      */
     public Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log) {
-        this.withoutSession = ks;
         this.ks = ks;
         this.store = store;
         this.resync = resync;
@@ -212,7 +211,7 @@ public final class Daemon {
     private NftSession startNftSession() {
         try {
             NftSession s = NftSession.start(store.dir().resolve("nft-session.nft"));
-            ks = withoutSession.withNftSession(s);
+            ks = ks.withNftSession(s);
             return s;
         } catch (IOException e) {
             log.accept("no nft session (" + e.getMessage() + "): every change starts nft");
@@ -276,19 +275,16 @@ public final class Daemon {
             log.accept("could not bring DNS to what the state says: " + e.getMessage());
         }
         try {
-            if (!ks.isLoaded() && store.exists()) {
-                // enabled and not disabled since, yet gone: flushed while no service ran (the guard goes with it)
-                ks.enable(null);
-                tamperLog = tamperLog.record(store.dir(), java.time.Instant.now(), "the table was gone when the service started");
-                log.accept("REPAIRED: the table was gone when the service started (flushed while no service ran?); "
-                        + "loaded it from the state, with the guard table beside it");
-            } else if (ks.isLoaded()) {
+            if (ks.isLoaded()) {
                 List<String> diff = ks.verify();
                 // loaded again from the state in any case: that also puts up the guard table beside it
                 ks.enable(null);
                 log.accept(diff.isEmpty() ? "holding the guard table beside the block"
                         : "the kernel's table did not match the state (" + diff + "): reloaded it from the state; "
                         + "holding the guard table beside it");
+            } else if (store.exists()) {
+                // enabled and not disabled since, yet gone: flushed while no service ran (the guard goes with it)
+                restore("the table was gone when the service started", "flushed while no service ran?");
             }
         } catch (Exception e) {
             log.accept("could not compare the kernel's table with the state: " + e.getMessage());
@@ -314,13 +310,18 @@ public final class Daemon {
             // nft four times, is for a table that is there but changed)
             List<String> diff = ks.isLoaded() ? ks.verify() : List.of("the table was gone");
             if (diff.isEmpty()) return;
-            ks.enable(null);
-            tamperLog = tamperLog.record(store.dir(), java.time.Instant.now(), what);
-            log.accept("REPAIRED: " + what + " changed our table (" + String.join("; ", diff.subList(0, Math.min(3, diff.size())))
-                    + (diff.size() > 3 ? "; ..." : "") + "); put it back in one transaction (" + tamperLog.count() + " so far)");
+            restore(what, String.join("; ", diff.subList(0, Math.min(3, diff.size()))) + (diff.size() > 3 ? "; ..." : ""));
         } catch (Exception e) {
             log.accept("the ruleset was changed by " + what + " and could not be repaired: " + e.getMessage());
         }
+    }
+
+    /** The whole table back from the state in one transaction (with the guard), counted in the tamper log. */
+    private void restore(String what, String detail) throws Exception {
+        ks.enable(null);
+        tamperLog = tamperLog.record(store.dir(), Instant.now(), what);
+        log.accept("REPAIRED: " + what + " (" + detail + "); put the table back from the state in one transaction ("
+                + tamperLog.count() + " so far)");
     }
 
     private void enforceDns() {
