@@ -40,7 +40,10 @@ import java.util.function.Consumer;
  *   <li>the ruleset ({@link RulesetMonitor}): another process changed our table (a flush of the ruleset,
  *       the table deleted, a rule changed); the worker compares the kernel with the state and, when they
  *       differ, puts the whole table back in one transaction and logs who did what;</li>
- *   <li>a timer: NetworkManager read again every {@code resync}.</li>
+ *   <li>systemd-logind's PrepareForSleep(false), once the machine has woken: the table checked against the
+ *       state and repaired, and an overdue pause ended;</li>
+ *   <li>timers: NetworkManager read again every {@code resync}; a pause ended at its wall-clock end
+ *       ({@link KillSwitch#endOverduePause}: the kernel's own timeout counts no time asleep).</li>
  * </ul>
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
  * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes
@@ -59,13 +62,22 @@ public final class Daemon {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
+    /** The service's {@code nft -i}, which holds the guard table (null when it cannot start); restarted when it dies. */
+    private volatile NftSession session;
+    /** {@code nft monitor} (null when it cannot start); restarted when it dies (worker thread only). */
+    private RulesetMonitor monitor;
+    /** When the worker next looks whether the two are alive, in {@link System#nanoTime()}. */
+    private long nextHelperCheck;
+
     /** Changes to our table by other processes, as the ruleset monitor saw them; the worker repairs. */
     private final BlockingQueue<RulesetMonitor.Change> tampering = new LinkedBlockingQueue<>();
     /** Set by a {@code disable} asked of the service, cleared by any change asked after it (worker thread only). */
     private boolean disabledOnPurpose;
     private TamperLog tamperLog;
+    /** When the state's pause ends by the wall clock, or null (worker thread only; read again after each change). */
+    private Instant pauseEnd;
 
-    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, RULESET, REQUEST, STOP }
+    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
 
     /**
      * @param resync      how often NetworkManager's VPNs are read without a signal
@@ -96,10 +108,10 @@ public final class Daemon {
      */
     public int run(Runnable onReady) throws IOException {
         tamperLog = TamperLog.read(store.dir());
-        try (NftSession session = startNftSession();
-             RulesetMonitor monitor = startRulesetMonitor(session);
-             ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER))) {
+        session = startNftSession();
+        monitor = startRulesetMonitor();
+        try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
+             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER), this::sleeping)) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
                 events.add(Event.RESOLV_CONF);
                 return null;
@@ -118,14 +130,23 @@ public final class Daemon {
             watcher.start();
             onReady.run();
             try {
-                return work(bus, new NmGrants(ks, store, log));
+                return work(bus, new NmGrants(store, log));
             } finally {
                 watch.stop();
                 watcher.interrupt();
             }
         } finally {
+            if (monitor != null) monitor.close();
+            if (session != null) session.close();
             stopped.countDown();
         }
+    }
+
+    /** logind's PrepareForSleep (on a D-Bus thread): logged; on waking the worker checks the table. */
+    private void sleeping(boolean start) {
+        log.accept(start ? "the machine is going to sleep (logind's PrepareForSleep)"
+                : "the machine woke from sleep (logind's PrepareForSleep): checking the table");
+        if (!start) events.add(Event.WOKEN);
     }
 
     /**
@@ -194,10 +215,9 @@ public final class Daemon {
      * table is then checked against the state only when the service starts). Generations made by our own
      * {@code nft -i} are not others'.
      */
-    private RulesetMonitor startRulesetMonitor(NftSession session) {
-        long ours = session == null ? -1 : session.pid();
+    private RulesetMonitor startRulesetMonitor() {
         try {
-            return RulesetMonitor.start(List.of(), pid -> pid == ours, change -> {
+            return RulesetMonitor.start(List.of(), pid -> session != null && pid == session.pid(), change -> {
                 tampering.add(change);
                 events.add(Event.RULESET);
             });
@@ -216,6 +236,37 @@ public final class Daemon {
         } catch (IOException e) {
             log.accept("no nft session (" + e.getMessage() + "): every change starts nft");
             return null;
+        }
+    }
+
+    /**
+     * The guard's {@code nft -i} and the ruleset monitor are processes another root process can kill (a kill of
+     * the wrong PID, an OOM kill): with the session gone the kernel removes the guard table, with the monitor
+     * gone others' changes go unseen. Each one found dead is started again, and the table is compared with the
+     * state and put back (with the guard) when they differ or the guard is missing. Looked at once a second.
+     */
+    private void restartDeadHelpers() {
+        if (System.nanoTime() - nextHelperCheck < 0) return;
+        nextHelperCheck = System.nanoTime() + 1_000_000_000L;
+        boolean sessionDied = session != null && !session.alive();
+        boolean monitorDied = monitor != null && !monitor.alive();
+        if (!sessionDied && !monitorDied) return;
+        if (sessionDied) {
+            log.accept("the service's nft -i (pid " + session.pid() + ") ended, and the guard table with it: starting it again");
+            session.close();
+            session = startNftSession();
+        }
+        if (monitorDied) {
+            log.accept("nft monitor ended: starting it again");
+            monitor.close();
+            monitor = startRulesetMonitor();
+        }
+        if (disabledOnPurpose) return;
+        try {
+            String what = sessionDied ? "the guard table was gone with the service's nft -i" : "found after nft monitor ended";
+            if (!repairIfDiffers(what) && sessionDied) restore(what, "the plain table was whole");
+        } catch (Exception e) {
+            log.accept("could not check the table after restarting nft: " + e.getMessage());
         }
     }
 
@@ -241,9 +292,13 @@ public final class Daemon {
                 if (why.contains(Event.START)) recoverAtStart();
                 for (Runnable r; (r = requests.poll()) != null; ) r.run();
                 if (why.contains(Event.RULESET)) repairTampering();
+                if (why.contains(Event.WOKEN)) checkAfterSleep();
+                if (why.contains(Event.START) || why.contains(Event.REQUEST)) pauseEnd = readPauseEnd();
                 if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
                 if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
             }
+            if (pauseEnd != null && !Instant.now().isBefore(pauseEnd)) endOverduePause();
+            restartDeadHelpers();
             if (dnsDue) {
                 dnsDue = false;
                 enforceDns();
@@ -251,7 +306,7 @@ public final class Daemon {
             if (System.nanoTime() - next > 0) nmDue = true;
             if (!nmDue) continue;
             nmDue = false;
-            if (nmGrants.reconcile(nm)) {
+            if (nmGrants.reconcile(nm, ks)) {
                 retryNanos = 0;
                 next = System.nanoTime() + resyncNanos;
             } else {
@@ -306,14 +361,60 @@ public final class Daemon {
             return;
         }
         try {
-            // a flush of the ruleset or a deleted table: put it back at once (a whole comparison, which starts
-            // nft four times, is for a table that is there but changed)
-            List<String> diff = ks.isLoaded() ? ks.verify() : List.of("the table was gone");
-            if (diff.isEmpty()) return;
-            restore(what, String.join("; ", diff.subList(0, Math.min(3, diff.size()))) + (diff.size() > 3 ? "; ..." : ""));
+            repairIfDiffers(what);
         } catch (Exception e) {
             log.accept("the ruleset was changed by " + what + " and could not be repaired: " + e.getMessage());
         }
+    }
+
+    /**
+     * After a sleep: an overdue pause ends, then the kernel's table is compared with the state and put back
+     * when it differs (a change made while the service was frozen, or one the ruleset monitor missed).
+     */
+    private void checkAfterSleep() {
+        endOverduePause();
+        if (disabledOnPurpose) return;
+        try {
+            if (!repairIfDiffers("found after a sleep")) log.accept("after the sleep: the kernel holds what the state says");
+        } catch (Exception e) {
+            log.accept("after the sleep: the table could not be checked or repaired: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A pause past its wall-clock end is ended in the kernel too (when the kernel's timeout already ended it,
+     * that is one reload of the same table). When that fails it is tried again a second later.
+     */
+    private void endOverduePause() {
+        try {
+            Instant ended = ks.endOverduePause();
+            if (ended != null) log.accept("the pause ended at its wall-clock end, " + ended + ": the block is back");
+            pauseEnd = readPauseEnd();
+        } catch (Exception e) {
+            log.accept("could not end the pause that was due at " + pauseEnd + " (again in 1 s): " + e.getMessage());
+            pauseEnd = Instant.now().plusSeconds(1);
+        }
+    }
+
+    private Instant readPauseEnd() {
+        try {
+            return store.load().pausedUntil();
+        } catch (IOException e) {
+            log.accept("cannot read the state for the pause's end: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Compares the kernel's table with the config and state and, when they differ, puts it back ({@link
+     * #restore}); true when it did. A flush of the ruleset or a deleted table is put back at once: the whole
+     * comparison, which starts nft four times, is for a table that is there but changed.
+     */
+    private boolean repairIfDiffers(String what) throws Exception {
+        List<String> diff = ks.isLoaded() ? ks.verify() : List.of("the table was gone");
+        if (diff.isEmpty()) return false;
+        restore(what, String.join("; ", diff.subList(0, Math.min(3, diff.size()))) + (diff.size() > 3 ? "; ..." : ""));
+        return true;
     }
 
     /** The whole table back from the state in one transaction (with the guard), counted in the tamper log. */

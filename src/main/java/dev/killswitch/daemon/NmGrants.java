@@ -24,20 +24,21 @@ import java.util.function.Consumer;
 final class NmGrants {
     static final String OWNED_FILE = "nm-daemon-grants";
 
-    private final KillSwitch ks;
     private final StateStore store;
     private final Path ownedFile;
     private final Consumer<String> log;
 
-    NmGrants(KillSwitch ks, StateStore store, Consumer<String> log) {
-        this.ks = ks;
+    NmGrants(StateStore store, Consumer<String> log) {
         this.store = store;
         this.ownedFile = store.dir().resolve(OWNED_FILE);
         this.log = log;
     }
 
-    /** One reconcile from {@code source}; false when it must be tried again soon. Leaves the grants alone without a bus. */
-    boolean reconcile(NmSource source) {
+    /**
+     * One reconcile from {@code source}, changes made through {@code ks} (the service's, with its current nft
+     * session); false when it must be tried again soon. Leaves the grants alone without a bus.
+     */
+    boolean reconcile(NmSource source, KillSwitch ks) {
         if (!source.available()) return true;
         Map<String, List<IpAddress>> want;
         List<String> problems = new ArrayList<>();

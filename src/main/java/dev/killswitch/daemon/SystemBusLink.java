@@ -20,13 +20,15 @@ import org.freedesktop.dbus.messages.DBusSignal;
 /**
  * The service's link to the system bus, kept by a thread of its own: it connects, follows who owns
  * org.freedesktop.NetworkManager (NameOwnerChanged, so a NetworkManager that starts later is picked up
- * without a restart), and turns NetworkManager's signals into hints for the worker. With no bus, or
+ * without a restart), and turns NetworkManager's signals into hints for the worker; it also passes on
+ * systemd-logind's PrepareForSleep, so that the worker checks the table once the machine wakes. With no bus, or
  * when the bus goes away, it tries again with a back-off ({@link #FIRST_RETRY} doubling up to
  * {@link #MAX_RETRY}) and says so once per outage, not once per try.
  * <p>
  * Signals are hints, properties are truth: a signal whose sender is not the current owner of
- * org.freedesktop.NetworkManager is logged and dropped (dbus-java delivers signals from any sender to
- * a handler registered by type), and the worker reads NetworkManager's properties itself.
+ * org.freedesktop.NetworkManager (or org.freedesktop.login1 for PrepareForSleep) is logged and dropped
+ * (dbus-java delivers signals from any sender to a handler registered by type), and the worker reads
+ * NetworkManager's properties itself.
  */
 final class SystemBusLink implements NmSource, AutoCloseable {
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
@@ -36,16 +38,23 @@ final class SystemBusLink implements NmSource, AutoCloseable {
 
     private final Consumer<String> log;
     private final Consumer<String> hint;
+    private final Consumer<Boolean> sleep;
     private final Thread thread;
     private volatile DBusConnection connection;
     private volatile NmVpnReader reader;
-    private volatile String owner;
+    /** Who owns org.freedesktop.NetworkManager and org.freedesktop.login1. */
+    private final NameOwner nmOwner = new NameOwner();
+    private final NameOwner logindOwner = new NameOwner();
     private volatile boolean closed;
 
-    /** {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again. */
-    SystemBusLink(Consumer<String> log, Consumer<String> hint) {
+    /**
+     * {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again;
+     * {@code sleep}: with logind's PrepareForSleep argument (true: about to sleep, false: woken).
+     */
+    SystemBusLink(Consumer<String> log, Consumer<String> hint, Consumer<Boolean> sleep) {
         this.log = log;
         this.hint = hint;
+        this.sleep = sleep;
         this.thread = new Thread(this::keepConnected, "system-bus");
         this.thread.setDaemon(true);
     }
@@ -63,7 +72,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     @Override
     public Map<String, List<IpAddress>> activatedVpns(List<String> problems) throws DBusException {
         NmVpnReader r = reader;
-        String o = owner;
+        String o = nmOwner.get();
         if (r == null) throw new IllegalStateException("not connected to the system bus");
         return o == null ? Map.of() : r.activatedVpns(o, problems);
     }
@@ -108,14 +117,28 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         DBus bus = c.getRemoteObject(DBUS_NAME, "/org/freedesktop/DBus", DBus.class);
         // handlers first, then the owner: an owner change in between is not missed
         c.addSigHandler(DBus.NameOwnerChanged.class, s -> {
-            if (!NmManager.BUS_NAME.equals(s.name)) return;
+            boolean nm = NmManager.BUS_NAME.equals(s.name);
+            if (!nm && !LogindManager.BUS_NAME.equals(s.name)) return;
             if (!DBUS_NAME.equals(s.getSource())) {
-                ignored(s, "NameOwnerChanged");
+                ignored(s, "NameOwnerChanged", DBUS_NAME);
                 return;
             }
-            owner = s.newOwner == null || s.newOwner.isEmpty() ? null : s.newOwner;
-            log.accept("org.freedesktop.NetworkManager is now owned by " + (owner == null ? "nobody" : owner));
-            hint.accept("new owner");
+            String newOwner = s.newOwner == null || s.newOwner.isEmpty() ? null : s.newOwner;
+            log.accept(s.name + " is now owned by " + (newOwner == null ? "nobody" : newOwner));
+            if (nm) {
+                nmOwner.fromSignal(newOwner);
+                hint.accept("new owner");
+            } else {
+                logindOwner.fromSignal(newOwner);
+            }
+        });
+        c.addSigHandler(LogindManager.PrepareForSleep.class, s -> {
+            String o = logindOwner.get();
+            if (o != null && o.equals(s.getSource()) && LogindManager.PATH.equals(s.getPath())) {
+                sleep.accept(s.isStart());
+            } else {
+                ignored(s, "PrepareForSleep", o);
+            }
         });
         c.addSigHandler(Properties.PropertiesChanged.class, s -> {
             if (s.getPath() == null || !s.getPath().startsWith(NM_PATH_PREFIX)) return;
@@ -128,11 +151,17 @@ final class SystemBusLink implements NmSource, AutoCloseable {
             if (fromOwner(s, "VpnStateChanged")) hint.accept("VpnStateChanged " + s.getState() + " " + s.getPath());
         });
         try {
-            owner = bus.GetNameOwner(NmManager.BUS_NAME);
-            log.accept("on the system bus; NetworkManager is " + owner);
+            String o = bus.GetNameOwner(NmManager.BUS_NAME);
+            nmOwner.fromQuery(o);
+            log.accept("on the system bus; NetworkManager is " + o);
         } catch (RuntimeException e) {
-            owner = null;
+            nmOwner.fromQuery(null);
             log.accept("on the system bus; NetworkManager is not (" + e.getMessage() + "): waiting for it to appear");
+        }
+        try {
+            logindOwner.fromQuery(bus.GetNameOwner(LogindManager.BUS_NAME));
+        } catch (RuntimeException e) {
+            logindOwner.fromQuery(null);   // no logind (a container, a server without it): no sleep to follow until it appears
         }
         reader = new NmVpnReader(c);
     }
@@ -141,7 +170,8 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         DBusConnection c = connection;
         connection = null;
         reader = null;
-        owner = null;
+        nmOwner.reset();
+        logindOwner.reset();
         if (c != null) {
             try {
                 c.close();
@@ -152,15 +182,16 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     }
 
     private boolean fromOwner(DBusSignal s, String what) {
-        String o = owner;
+        String o = nmOwner.get();
         if (o != null && o.equals(s.getSource())) return true;
-        ignored(s, what);
+        ignored(s, what, o);
         return false;
     }
 
-    private void ignored(DBusSignal s, String what) {
+    /** {@code expected}: the sender it would have taken (the name's owner, or null when the name has none). */
+    private void ignored(DBusSignal s, String what, String expected) {
         log.accept("ignored " + what + " on " + s.getPath() + " from " + s.getSource()
-                + ": not from NetworkManager (owner " + owner + ")");
+                + ": not from its owner (" + expected + ")");
     }
 
     private void sleep(Duration d) {
@@ -176,5 +207,33 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         closed = true;
         thread.interrupt();
         disconnect();
+    }
+
+    /**
+     * Who owns a well-known name: what NameOwnerChanged said last, else what GetNameOwner answered after the
+     * connect. dbus-java handles signals and replies on different threads, so a NameOwnerChanged sent after
+     * that answer may be handled before it: the answer then must not overwrite the newer owner.
+     */
+    private static final class NameOwner {
+        private String owner;
+        private boolean fromSignal;
+
+        synchronized void fromSignal(String unique) {
+            owner = unique;
+            fromSignal = true;
+        }
+
+        synchronized void fromQuery(String unique) {
+            if (!fromSignal) owner = unique;
+        }
+
+        synchronized String get() {
+            return owner;
+        }
+
+        synchronized void reset() {
+            owner = null;
+            fromSignal = false;
+        }
     }
 }

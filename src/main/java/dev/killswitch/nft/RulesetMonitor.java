@@ -3,9 +3,13 @@ package dev.killswitch.nft;
 import dev.killswitch.exec.LineStreams;
 import dev.killswitch.exec.ProcessWatchdog;
 import dev.killswitch.exec.VerbatimCommandLine;
+import dev.killswitch.exec.ProcessRunner;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.regex.Matcher;
@@ -19,10 +23,18 @@ import org.apache.commons.exec.DefaultExecutor;
  * transaction and then {@code # new generation N by process PID (NAME)}; a generation made by one of our
  * own processes ({@code ours}) is ignored, one that touched {@code inet killswitch} is handed to
  * {@code onTamper} as a {@link Change} (the table's own events first, then the rest in nft's order). Runs until {@link #close()}.
+ * <p>
+ * {@link #start} returns once nft follows the ruleset: nft says nothing when its netlink subscription is in
+ * place, so the start commits an empty-handed transaction of its own (a table added and deleted) until
+ * nft prints its generation. A change made after {@code start} returned is therefore seen.
  */
 public final class RulesetMonitor implements AutoCloseable {
     private static final Pattern GENERATION = Pattern.compile("# new generation \\d+ by process (\\d+) \\((.*)\\)");
     private static final String OUR_TABLE = " " + NftScript.FAMILY + " " + NftScript.TABLE;
+    /** A transaction that leaves the ruleset as it was and makes nft monitor print a generation. */
+    private static final String PROBE = "add table inet killswitch_monitor_probe\ndelete table inet killswitch_monitor_probe\n";
+    /** How long {@link #start} waits for nft monitor to print the probe's generation. */
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(5);
     /** At most this many event lines are kept for the log of one change. */
     static final int MAX_LINES = 5;
 
@@ -50,8 +62,9 @@ public final class RulesetMonitor implements AutoCloseable {
     public static RulesetMonitor start(List<String> prefix, LongPredicate ours, Consumer<Change> onTamper) throws IOException {
         List<String> argv = new ArrayList<>(prefix);
         argv.addAll(List.of("nft", "monitor"));
+        CountDownLatch following = new CountDownLatch(1);
         ProcessWatchdog watchdog = ProcessWatchdog.withoutTimeout();
-        Reader reader = new Reader(ours, onTamper);
+        Reader reader = new Reader(ours, onTamper, following::countDown);
         DefaultExecutor executor = DefaultExecutor.builder()
                 .setExecuteStreamHandler(new LineStreams("nft-monitor", reader::line, LineStreams.ignore())).get();
         executor.setExitValues(null);
@@ -59,7 +72,22 @@ public final class RulesetMonitor implements AutoCloseable {
         DefaultExecuteResultHandler exit = new DefaultExecuteResultHandler();
         executor.execute(new VerbatimCommandLine(argv), exit);
         watchdog.awaitProcess();
-        return new RulesetMonitor(exit, watchdog);
+        RulesetMonitor monitor = new RulesetMonitor(exit, watchdog);
+        List<String> probe = new ArrayList<>(prefix);
+        probe.addAll(List.of("nft", "-f", "-"));
+        ProcessRunner runner = new ProcessRunner();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        try {
+            do {
+                runner.run(probe, PROBE);
+                if (following.await(100, TimeUnit.MILLISECONDS)) return monitor;
+            } while (monitor.alive() && System.nanoTime() - deadline < 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        monitor.close();
+        throw new IOException("nft monitor printed nothing for " + READY_TIMEOUT.toSeconds() + " s of probes"
+                + (monitor.alive() ? "" : " (it ended)"));
     }
 
     public boolean alive() {
@@ -71,7 +99,7 @@ public final class RulesetMonitor implements AutoCloseable {
      * for tests of the parsing, without a kernel.
      */
     static void read(List<String> lines, LongPredicate ours, Consumer<Change> onTamper) {
-        Reader r = new Reader(ours, onTamper);
+        Reader r = new Reader(ours, onTamper, () -> { });
         lines.forEach(r::line);
     }
 
@@ -84,11 +112,13 @@ public final class RulesetMonitor implements AutoCloseable {
     private static final class Reader {
         private final LongPredicate ours;
         private final Consumer<Change> onTamper;
+        private final Runnable onGeneration;
         private final List<String> pending = new ArrayList<>();
 
-        Reader(LongPredicate ours, Consumer<Change> onTamper) {
+        Reader(LongPredicate ours, Consumer<Change> onTamper, Runnable onGeneration) {
             this.ours = ours;
             this.onTamper = onTamper;
+            this.onGeneration = onGeneration;
         }
 
         void line(String l) {
@@ -97,6 +127,7 @@ public final class RulesetMonitor implements AutoCloseable {
                 if (!l.isBlank()) pending.add(l.strip());
                 return;
             }
+            onGeneration.run();
             long pid = Long.parseLong(m.group(1));
             // the table's own events first ("delete table inet killswitch" says more than its 60 rules)
             List<String> touching = pending.stream().filter(RulesetMonitor::touchesOurTable)

@@ -167,6 +167,31 @@ public final class KillSwitch {
     }
 
     /**
+     * Ends a pause whose wall-clock end (the state's {@code pausedUntil}, UTC) has passed, in the kernel too,
+     * by loading the whole table without it; returns the end it enforced, or null when no pause is overdue.
+     * <p>
+     * Needed after a suspend: the kernel expires set elements by jiffies ({@code nft_set_elem_expired} compares
+     * the element's expiration with {@code get_jiffies_64()}), and jiffies, like CLOCK_MONOTONIC, do not advance
+     * while the machine sleeps, so the {@code paused} element would hold the block open for the time slept on
+     * top of what was asked. {@link #resume()} cannot do this: at the pause's end both the old and the new
+     * state render no pause, so it would change nothing in the kernel.
+     */
+    public Instant endOverduePause() throws ConfigException, NftException, IOException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            RuntimeState state = store.load();
+            Instant until = state.pausedUntil();
+            Instant now = clock.instant();
+            if (until == null || now.isBefore(until)) return null;
+            RuntimeState after = state.withPause(null);
+            nft.apply(NftScript.full(PolicyBuilder.build(config, after, now)));
+            store.save(after);
+            LOG.warn("the pause ended at {} by the wall clock: the block is back (asked by {})", until, actor);
+            return until;
+        }
+    }
+
+    /**
      * Installs the table from the config and the current state when none is loaded, and changes nothing
      * otherwise; true when it installed. For a hook that refuses its own change: it still fails closed.
      */

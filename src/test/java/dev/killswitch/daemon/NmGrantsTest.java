@@ -64,6 +64,7 @@ class NmGrantsTest {
     private final FakeNft nft = new FakeNft();
     private final List<String> log = new ArrayList<>();
     private StateStore store;
+    private KillSwitch ks;
     private NmGrants grants;
 
     @BeforeEach
@@ -71,19 +72,19 @@ class NmGrantsTest {
         Path config = dir.resolve("killswitch.toml");
         Files.writeString(config, "[dns]\nmode = \"off\"\n");
         store = new StateStore(dir.resolve("state"));
-        KillSwitch ks = new KillSwitch(config, store, new Nft(nft), Clock.systemUTC(), "test", DnsGuard.disabled());
-        grants = new NmGrants(ks, store, log::add);
+        ks = new KillSwitch(config, store, new Nft(nft), Clock.systemUTC(), "test", DnsGuard.disabled());
+        grants = new NmGrants(store, log::add);
     }
 
     @Test
     void grantsActivatedVpnsAndWithdrawsOnlyItsOwn() throws Exception {
         store.save(store.load().withGrant("wg0", g -> g.withTraffic(true)));   // a wg-quick hook's
         nm.vpns = Map.of("tun0", List.of(IpAddress.parse("10.8.0.1")));
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         assertTrue(store.load().grants().get("tun0").carriesTraffic());
         assertEquals(List.of(IpAddress.parse("10.8.0.1")), store.load().grants().get("tun0").dns());
         nm.vpns = Map.of();
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         assertFalse(store.load().grants().containsKey("tun0"), "its own grant withdrawn");
         assertTrue(store.load().grants().containsKey("wg0"), "the hook's grant left alone");
     }
@@ -91,11 +92,11 @@ class NmGrantsTest {
     @Test
     void withoutABusTheGrantsStayAsTheyAre() throws Exception {
         nm.vpns = Map.of("tun0", List.of());
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         nm.available = false;
         nm.vpns = Map.of();
         int scripts = nft.applied.size();
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         assertTrue(store.load().grants().containsKey("tun0"));
         assertEquals(scripts, nft.applied.size(), "nothing applied");
     }
@@ -104,13 +105,13 @@ class NmGrantsTest {
     void afterADisableItDoesNotPutTheBlockBackByItself() throws Exception {
         nft.loaded = false;
         nm.vpns = Map.of("tun0", List.of());
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         assertEquals(List.of(), nft.applied, "no table installed by a NetworkManager event");
         assertFalse(store.load().grants().containsKey("tun0"));
         assertTrue(log.stream().anyMatch(l -> l.contains("the block is not loaded")), log.toString());
         // once enabled again, the next reconcile grants it
         nft.loaded = true;
-        assertTrue(grants.reconcile(nm));
+        assertTrue(grants.reconcile(nm, ks));
         assertTrue(store.load().grants().get("tun0").carriesTraffic());
     }
 }

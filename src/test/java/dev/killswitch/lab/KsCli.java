@@ -78,8 +78,13 @@ final class KsCli {
      * control socket. {@code withoutBus}: no system bus at all (a wg-quick-only server).
      */
     Proc startService(boolean withoutBus, String... args) {
+        return startServiceOnBus(withoutBus ? "unix:path=" + dir.resolve("no-bus") : null, args);
+    }
+
+    /** {@link #startService} on the system bus at {@code busAddress} (null: the environment's). */
+    Proc startServiceOnBus(String busAddress, String... args) {
         List<String> argv = new ArrayList<>();
-        if (withoutBus) argv.addAll(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + dir.resolve("no-bus")));
+        if (busAddress != null) argv.addAll(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=" + busAddress));
         argv.add(javaBin());
         argv.addAll(ServiceJvm.daemon());
         argv.addAll(List.of("-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(),
@@ -128,10 +133,14 @@ final class KsCli {
      * DNS is not managed here: this JVM sees the host's /etc/resolv.conf, which no test may touch.
      */
     KillSwitch inProcess() {
+        return inProcess(Clock.systemUTC());
+    }
+
+    /** {@link #inProcess()} reading the time from {@code clock}. */
+    KillSwitch inProcess(Clock clock) {
         ProcessRunner real = new ProcessRunner();
         CommandRunner inNs = (argv, stdin) -> real.run(Sh.inNs(ns, argv), stdin);
-        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), Clock.systemUTC(), "lab test",
-                DnsGuard.disabled());
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), clock, "lab test", DnsGuard.disabled());
     }
 
     static String javaBin() {
