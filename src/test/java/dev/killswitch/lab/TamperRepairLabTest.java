@@ -13,7 +13,10 @@ import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -224,6 +227,57 @@ class TamperRepairLabTest {
             if (!passed) System.out.println("[tamper] the service's log:\n" + service.stderr());
             service.close();
         }
+    }
+
+    /**
+     * The same 50 flushes of the ruleset at 10,000 pps over IPv4 and IPv6, in one run, against the two weaker
+     * guards the README compares with the service: the plain table alone (nothing puts it back) and a
+     * repairer alone (this test follows nft monitor and reloads the table from the state at once, without a
+     * guard table). The service's own figure is {@link #theGuardHoldsAndTheServiceRepairsFlushesDeletionsAndEditsByOthers}.
+     */
+    @Test
+    void withoutTheGuardFlushesLeak() throws Exception {
+        ks.check("enable");
+        KillSwitch inProcess = ks.inProcess();
+        PacerRun pacer = lab.startPacer(PUBLIC_V4, PORT, 10_000, 60_000);
+        PacerRun pacer6 = lab.startPacer(PUBLIC_V6, PORT, 10_000, 60_000);
+        Proc.sleep(300);
+        // the plain table alone: one flush, then a second of traffic
+        lab.resetCounter("plain");
+        lab.execInClient("nft", "flush", "ruleset").orThrow();
+        Proc.sleep(1000);
+        long aloneOneSecond = lab.packets("plain");
+        inProcess.enable(null);
+        // a repairer alone: reloads the whole table as soon as nft monitor shows it gone
+        BlockingQueue<Long> gone = new LinkedBlockingQueue<>();
+        RulesetMonitor monitor = RulesetMonitor.start(List.of("ip", "netns", "exec", lab.clientNs()), pid -> false,
+                change -> {
+                    if (kind(change) == DELETED) gone.add(System.nanoTime());
+                });
+        List<Long> perFlush = new ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                lab.resetCounter("plain");
+                lab.execInClient("nft", "flush", "ruleset").orThrow();
+                Long seen = gone.poll(5, TimeUnit.SECONDS);
+                assertTrue(seen != null, "nft monitor showing flush " + i);
+                inProcess.enable(null);
+                Proc.sleep(100);
+                perFlush.add(lab.packets("plain"));
+            }
+        } finally {
+            monitor.close();
+        }
+        PacerRun.Totals v4 = pacer.stop();
+        PacerRun.Totals v6 = pacer6.stop();
+        long repairerTotal = perFlush.stream().mapToLong(Long::longValue).sum();
+        assertTrue(aloneOneSecond > 10_000, "the plain table alone: a flush turns the block off: " + aloneOneSecond);
+        assertTrue(repairerTotal > 0, "a repairer alone loses the race to some packets: " + perFlush);
+        assertTrue(v4.eperm() > 0 && v6.eperm() > 0, "the senders ran under the block: " + v4 + v6);
+        System.out.printf("[tamper] without the guard, 10,000 pps over IPv4 and as many over IPv6: the plain table alone, "
+                + "one flush: %d plaintext packets in the next second; a repairer alone (nft monitor, then the whole table "
+                + "again from the state), 50 flushes: %d plaintext packets in all, per flush %s%n",
+                aloneOneSecond, repairerTotal, perFlush);
     }
 
     private static final long DELETED = 1;
