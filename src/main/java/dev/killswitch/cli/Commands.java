@@ -265,6 +265,11 @@ final class Commands {
                     "table (inet killswitch_guard, flags owner) with the same block: no other process can flush or",
                     "delete it, and it goes when the service stops. It follows 'nft monitor' and puts the plain table",
                     "back in one transaction when another process flushes, deletes or changes it ('status' counts it).",
+                    "Either nft killed is started again within a second, and the table and guard put back.",
+                    "",
+                    "Sleep: on systemd-logind's PrepareForSleep(false) it compares the table with the state and repairs",
+                    "it. A 'pause --for' ends at its wall-clock end even across a sleep (the kernel's timeout counts no",
+                    "time asleep): it ends an overdue pause on waking, and at its end while awake.",
                     "",
                     "Exit codes: 143 when stopped by SIGTERM (the JVM's), 3 when the control socket cannot be bound",
                     "(another service answers on it). Stopping it changes nothing: the grants and the block stay."})
