@@ -190,9 +190,14 @@ public final class NftScript {
         t.add("\t\t# allowances so that neither a stray resolver nor the LAN router gets a query");
         dnsRules(t, "goto refuse");
         t.add("\t\toifname @tunnels accept");
-        t.add("\t\tudp sport 68 udp dport 67 accept");
-        t.add("\t\tudp sport 546 udp dport 547 accept");
-        t.add("\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
+        t.add("\t\t# address configuration, each to where its protocol sends and nowhere else: DHCPv4 to the");
+        t.add("\t\t# broadcast address (a renewal sent to the server itself goes out only when the LAN is");
+        t.add("\t\t# allowed; without it the client rebinds by broadcast), DHCPv6 to its servers' link-scope");
+        t.add("\t\t# group (RFC 8415), neighbour discovery to link-local and multicast addresses");
+        t.add("\t\tudp sport 68 ip daddr 255.255.255.255 udp dport 67 accept");
+        t.add("\t\tudp sport 546 ip6 daddr ff02::1:2 udp dport 547 accept");
+        t.add("\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 "
+                + "ip6 daddr { fe80::/10, ff02::/16 } accept");
         t.add("\t\t# replies of inbound connections to the allowed ports only: no blanket established");
         t.add("\t\t# accept, so a connection opened before the kill switch cannot go on leaking");
         t.add("\t\ttcp sport @inbound_tcp ct direction reply ct state established accept");
@@ -223,10 +228,14 @@ public final class NftScript {
         t.add("\t\tcounter name \"dropped_forward\" drop");
         t.add("\t}");
         t.add("");
-        t.add("\t# every drop of output ends here; probes of leak-test are counted on the way");
+        t.add("\t# every refusal of output ends here; probes of leak-test are counted on the way. A TCP");
+        t.add("\t# connection gets a reset, delivered to the local sender only, so that the program fails at");
+        t.add("\t# once instead of retrying its SYN for minutes; everything else is dropped (UDP and ICMP");
+        t.add("\t# senders get EPERM from the drop at once)");
         t.add("\tchain refuse {");
         t.add(String.format("\t\tip dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
         t.add(String.format("\t\tip6 dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
+        t.add("\t\tmeta l4proto tcp reject with tcp reset");
         t.add("\t\tdrop");
         t.add("\t}");
         t.add("}");

@@ -49,6 +49,20 @@ public final class LabSupport {
         Assumptions.abort(message);
     }
 
+    /** {@link #assumeLab()} plus these programs on the PATH; skips (or fails, like assumeLab) naming the missing ones. */
+    public static void assumeTools(String... tools) {
+        assumeLab();
+        List<String> problems = new ArrayList<>();
+        for (String tool : tools) {
+            if (!onPath(tool)) problems.add("'" + tool + "' not on PATH");
+        }
+        if (problems.isEmpty()) return;
+        String message = "lab tools missing (bin/install-deps installs them): " + String.join("; ", problems);
+        System.err.println("[lab] " + message);
+        if ("1".equals(System.getenv(REQUIRE_ENV))) fail(message + " (" + REQUIRE_ENV + "=1)");
+        Assumptions.abort(message);
+    }
+
     /**
      * {@link #assumeLab()} plus what {@link WireGuardLab} needs: wireguard-go, wg, wg-quick, tcpdump and
      * /dev/net/tun. Skips (or fails, like assumeLab) naming what is missing.
