@@ -12,7 +12,14 @@ import dev.killswitch.control.ControlRequest;
 import dev.killswitch.dns.DnsStatus;
 import dev.killswitch.dns.ResolvConfFacts;
 import dev.killswitch.nft.NftScript;
+import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Protocol;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.policy.Explain;
 import dev.killswitch.policy.PolicyBuilder;
+import dev.killswitch.routing.Blocking;
+import dev.killswitch.routing.IpRoutes;
+import dev.killswitch.service.Explanation;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.service.Status;
 import dev.killswitch.state.StateStore;
@@ -92,7 +99,13 @@ final class Commands {
                     "",
                     "Exit codes, for scripts, monitoring and systemd: 0 the kernel holds exactly what the config and",
                     "the state say; 4 no killswitch table is loaded (nothing is blocked); 5 the table is loaded but",
-                    "differs (a rule deleted or changed by someone else); 2 or 3 the config or the system failed."})
+                    "differs (a rule deleted or changed by someone else); 2 or 3 the config or the system failed.",
+                    "",
+                    "It also names what stops traffic now, read from the routes and links (ip -j): no tunnel granted,",
+                    "a granted tunnel that is not up, routes that send traffic around a granted tunnel (by prefix and",
+                    "interface, e.g. a DHCP server's 0.0.0.0/1 and 128.0.0.0/1 via the physical link: TunnelVision),",
+                    "where the default route points, and VPN links (wireguard, tun, tap, ppp) up but not granted",
+                    "(--json: \"blocking\" and \"default_routes\"). These are informational: they leave the exit code alone."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -101,7 +114,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Status s = main.killSwitch().status();
+            Status s = main.killSwitch().status(new IpRoutes(new ProcessRunner()));
             System.out.print(json ? StatusFormat.json(s) : StatusFormat.text(s));
             return !s.enabled() ? Main.NOT_LOADED : s.matchesConfig() ? Main.OK : Main.DIFFERS;
         }
@@ -132,6 +145,150 @@ final class Commands {
                 differences.forEach(d -> System.out.println("  - " + d));
             }
             return differences.isEmpty() ? Main.OK : Main.CHECK_FAILED;
+        }
+    }
+
+    @Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
+            customSynopsis = "killswitch explain [--json] [--source-port PORT] [--interface IFACE] ADDRESS [PORT [udp|tcp]]",
+            description = {"Say which rule of the output chain would decide a packet to ADDRESS right now, in the words the",
+                    "ruleset uses, e.g.:",
+                    "  allowed: endpoint 203.0.113.9 udp/51820",
+                    "  allowed: through tunnel wg0",
+                    "  dropped: DNS only to the tunnels' resolvers (counter dropped_dns)",
+                    "  refused: nothing allows it (counter dropped_out)",
+                    "It judges from the config and the run-time state (the same rules, in the same order, as",
+                    "'killswitch render' prints), through the interface the kernel's route lookup chooses now",
+                    "('ip route get ADDRESS'). It sends nothing and changes nothing.",
+                    "",
+                    "ADDRESS is an IPv4 or IPv6 literal (no host names: nothing is looked up). PORT is 1 to 65535;",
+                    "the protocol after it is udp (the default) or tcp. Without PORT: a packet without ports (a ping).",
+                    "",
+                    "Exit codes: 0 the packet would be allowed; 1 it would be stopped (dropped, refused, or no route);",
+                    "2 bad input; 3 the system failed (ip, nft); 4 no killswitch table is loaded, so nothing would",
+                    "stop it (the answer then says what the table would do)."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:allowed", "1:stopped: dropped, refused with a TCP reset, or no route", "2:bad input",
+                    "3:the system failed (ip, nft)", "4:no killswitch table is loaded: nothing stops it"})
+    static final class Explain_ implements Callable<Integer> {
+        @ParentCommand Main main;
+
+        @Parameters(arity = "1..3", paramLabel = "ADDRESS [PORT [udp|tcp]]", description = "The packet's destination, port and protocol.")
+        List<String> packet;
+
+        @Option(names = "--source-port", paramLabel = "PORT",
+                description = "Its source port (default: an ordinary program's ephemeral port). DHCP (68), DHCPv6 (546) "
+                        + "and replies from [inbound] tcp_ports depend on it.")
+        String sourcePort;
+
+        @Option(names = "--interface", paramLabel = "IFACE",
+                description = "Judge it as leaving through IFACE instead of where the route sends it now.")
+        String iface;
+
+        @Option(names = "--json", description = "Print JSON for machines.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            ExplainArgs a;
+            try {
+                a = ExplainArgs.parse(packet, sourcePort, iface);
+            } catch (IllegalArgumentException e) {
+                System.err.println("killswitch: explain: " + e.getMessage());
+                return Main.BAD_INPUT;
+            }
+            Explanation x = main.killSwitch().explain(a.address(), a.protocol(), a.port(), a.sourcePort(), a.iface(),
+                    new IpRoutes(new ProcessRunner()));
+            System.out.print(json ? ExplainFormat.json(x) : ExplainFormat.text(x));
+            if (!x.loaded()) return Main.NOT_LOADED;
+            return x.verdict().allowed() ? Main.OK : Main.CHECK_FAILED;
+        }
+    }
+
+    /** The explain command's arguments, each checked before anything runs. */
+    record ExplainArgs(IpAddress address, Protocol protocol, Integer port, Integer sourcePort, String iface) {
+        private static final java.util.regex.Pattern PORT = java.util.regex.Pattern.compile("[0-9]{1,5}");
+
+        static ExplainArgs parse(List<String> packet, String sourcePort, String iface) {
+            if (packet == null || packet.isEmpty() || packet.size() > 3) {
+                throw new IllegalArgumentException("give ADDRESS [PORT [udp|tcp]]");
+            }
+            IpAddress address = IpAddress.parse(packet.get(0));
+            Integer port = null;
+            Protocol protocol = null;
+            if (packet.size() >= 2) {
+                String p = packet.get(1);
+                if (p.equalsIgnoreCase("udp") || p.equalsIgnoreCase("tcp")) {
+                    throw new IllegalArgumentException("a protocol goes after a PORT: ADDRESS PORT " + p.toLowerCase(java.util.Locale.ROOT));
+                }
+                port = port(p, "port");
+                protocol = Protocol.UDP;
+            }
+            if (packet.size() == 3) {
+                String p = packet.get(2).toLowerCase(java.util.Locale.ROOT);
+                protocol = Protocol.parse(p);
+            }
+            Integer from = null;
+            if (sourcePort != null) {
+                if (protocol == null) throw new IllegalArgumentException("--source-port needs a PORT (and udp or tcp) too");
+                from = port(sourcePort, "source port");
+            }
+            if (iface != null) dev.killswitch.config.Validate.interfaceName(iface);
+            return new ExplainArgs(address, protocol, port, from, iface);
+        }
+
+        private static int port(String s, String what) {
+            if (!PORT.matcher(s).matches() || Integer.parseInt(s) < 1 || Integer.parseInt(s) > 65535) {
+                throw new IllegalArgumentException(what + " '" + Validate.printable(s) + "' is not a number from 1 to 65535");
+            }
+            return Integer.parseInt(s);
+        }
+    }
+
+    /** Text and JSON forms of {@link Explanation}. */
+    static final class ExplainFormat {
+        static String text(Explanation x) {
+            StringBuilder b = new StringBuilder();
+            Explain.Verdict v = x.verdict();
+            b.append("killswitch: ").append(x.packet().describe()).append('\n');
+            if (!x.loaded()) {
+                b.append("  NOT LOADED: no killswitch table is in the kernel, so nothing stops it ('killswitch enable')\n");
+                b.append("  with the table: ").append(v.summary()).append('\n');
+            } else {
+                b.append("  ").append(v.summary()).append('\n');
+            }
+            if (v.rule() != null) b.append("  rule:   ").append(v.rule().key()).append(" (output chain)\n");
+            v.hints().forEach(h -> b.append("  why:    ").append(h).append('\n'));
+            if (x.loaded() && !x.differences().isEmpty()) {
+                b.append("  WARNING: the kernel's table differs from the config (see 'killswitch status'); this answer is what")
+                        .append(" the config and the state say\n");
+            }
+            return b.toString();
+        }
+
+        static String json(Explanation x) throws Exception {
+            ObjectNode root = StatusFormat.MAPPER.createObjectNode();
+            Explain.Verdict v = x.verdict();
+            root.put("address", x.packet().destination().text());
+            if (x.packet().protocol() != null) root.put("protocol", x.packet().protocol().nftName());
+            else root.putNull("protocol");
+            if (x.packet().port() != null) root.put("port", x.packet().port());
+            else root.putNull("port");
+            if (x.packet().sourcePort() != null) root.put("source_port", x.packet().sourcePort());
+            else root.putNull("source_port");
+            if (x.packet().outputInterface() != null) root.put("interface", x.packet().outputInterface());
+            else root.putNull("interface");
+            root.put("outcome", v.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+            if (v.rule() != null) root.put("rule", v.rule().key());
+            else root.putNull("rule");
+            if (v.counter() != null) root.put("counter", v.counter());
+            else root.putNull("counter");
+            root.put("summary", v.summary());
+            v.hints().forEach(root.putArray("hints")::add);
+            root.withArray("hints");
+            root.put("table_loaded", x.loaded());
+            root.put("kernel_matches_config", x.loaded() && x.differences().isEmpty());
+            x.differences().forEach(root.putArray("differences")::add);
+            return StatusFormat.MAPPER.writeValueAsString(root) + "\n";
         }
     }
 
@@ -378,6 +535,7 @@ final class Commands {
             s.differences().forEach(root.putArray("differences")::add);
             dnsJson(root.putObject("resolver"), s.dns());
             root.put("guard_table", s.guardHeld());
+            blockingJson(root, s);
             ObjectNode tamper = root.putObject("tamper");
             tamper.put("repaired", s.tamper().count());
             if (s.tamper().last() != null) tamper.put("last_at", s.tamper().last().toString());
@@ -385,6 +543,57 @@ final class Commands {
             if (s.tamper().what() != null) tamper.put("last", s.tamper().what());
             else tamper.putNull("last");
             return MAPPER.writeValueAsString(root) + "\n";
+        }
+
+        private static void blockingJson(ObjectNode root, Status s) {
+            ArrayNode blocking = root.putArray("blocking");
+            ObjectNode defaults = root.putObject("default_routes");
+            if (s.routingProblem() != null) root.put("routing_problem", s.routingProblem());
+            if (s.blocking() == null) return;
+            for (Blocking.Finding f : s.blocking().findings()) {
+                ObjectNode o = blocking.addObject();
+                o.put("kind", f.kind());
+                o.put("text", f.text());
+                if (f.route() != null) {
+                    o.put("prefix", f.route().isDefault() ? "default" : f.route().destination().toString());
+                    if (f.route().gateway() != null) o.put("via", f.route().gateway());
+                    o.put("table", f.route().table());
+                }
+                if (f.link() != null) o.put("interface", f.link());
+            }
+            for (Blocking.DefaultRoute d : s.blocking().defaults()) {
+                String family = d.v6() ? "ipv6" : "ipv4";
+                if (d.route() == null) {
+                    defaults.putNull(family);
+                    continue;
+                }
+                ObjectNode o = defaults.putObject(family);
+                o.put("route", d.route().describe());
+                if (d.route().dev() != null) o.put("interface", d.route().dev());
+                else o.putNull("interface");
+                if (d.route().gateway() != null) o.put("via", d.route().gateway());
+                o.put("table", d.route().table());
+                o.put("through_tunnel", d.throughTunnel());
+                o.put("overridden", d.overridden());
+            }
+        }
+
+        private static void blockingText(StringBuilder b, Status s) {
+            if (s.routingProblem() != null) {
+                b.append("  blocking:   unknown (").append(s.routingProblem()).append(")\n");
+                return;
+            }
+            if (s.blocking() == null) return;
+            List<Blocking.Finding> findings = s.blocking().findings();
+            if (findings.isEmpty()) b.append("  blocking:   nothing found in the routes and links\n");
+            for (int i = 0; i < findings.size(); i++) {
+                b.append(i == 0 ? "  blocking:   - " : "              - ").append(findings.get(i).text()).append('\n');
+            }
+            List<String> defaults = s.blocking().defaults().stream()
+                    .map(d -> (d.v6() ? "IPv6 " : "IPv4 ") + (d.route() == null ? "none" : d.route().describe()
+                            + (d.throughTunnel() ? " (a granted tunnel)" : d.overridden() ? " (more specific routes take all of it)" : "")))
+                    .toList();
+            b.append("  default:    ").append(String.join("; ", defaults)).append('\n');
         }
 
         private static void dnsJson(ObjectNode r, DnsStatus d) {
@@ -449,6 +658,7 @@ final class Commands {
             b.append("  tampering:  ").append(s.tamper().count() == 0 ? "none seen by the service"
                     : s.tamper().count() + " change(s) by others repaired; the last at " + s.tamper().last() + ": "
                     + s.tamper().what()).append('\n');
+            blockingText(b, s);
             if (s.matchesConfig()) b.append("  kernel:     matches the config\n");
             else {
                 b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");

@@ -13,7 +13,12 @@ import dev.killswitch.nft.NftException;
 import dev.killswitch.nft.NftScript;
 import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.TableComparison;
+import dev.killswitch.config.Protocol;
+import dev.killswitch.policy.Explain;
+import dev.killswitch.policy.Packet;
 import dev.killswitch.policy.Policy;
+import dev.killswitch.routing.Blocking;
+import dev.killswitch.routing.Routes;
 import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.state.Grant;
 import dev.killswitch.state.RuntimeState;
@@ -312,10 +317,23 @@ public final class KillSwitch {
         return TableComparison.differences(nft.canonical(NftScript.full(expected)), kernel);
     }
 
-    public Status status() throws ConfigException, NftException, IOException {
+    /**
+     * What {@code status} shows. {@code routes} (null: not read) gives what stops traffic beyond the ruleset;
+     * a failure to read it is reported in the status, not thrown: the status is about the kernel's table first.
+     */
+    public Status status(Routes routes) throws ConfigException, NftException, IOException {
         Config config = config();
         RuntimeState state = store.load();
         Policy policy = PolicyBuilder.build(config, state, clock.instant());
+        Blocking.Report blocking = null;
+        String routingProblem = null;
+        if (routes != null) {
+            try {
+                blocking = Blocking.analyse(policy, config.lanNetworks(), routes.read());
+            } catch (IOException | RuntimeException e) {
+                routingProblem = "cannot read the routes and links: " + e.getMessage();
+            }
+        }
         Nft.Listing kernel = nft.readTable();
         List<String> differences = differences(policy, kernel);
         Map<String, Status.Counter> counters = new LinkedHashMap<>();
@@ -326,6 +344,22 @@ public final class KillSwitch {
             }
         }
         return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
-                TamperLog.read(store.dir()), nft.guardHeld());
+                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem);
+    }
+
+    /**
+     * Which rule of the output chain would decide a packet to {@code to} now, judged from the config and the
+     * state ({@link Explain}), through the interface the kernel's route chooses (or {@code viaInterface}).
+     */
+    public Explanation explain(IpAddress to, Protocol protocol, Integer port, Integer sourcePort, String viaInterface,
+            Routes routes) throws ConfigException, NftException, IOException {
+        Packet probe = new Packet(to, protocol, port, sourcePort, viaInterface);   // validates before any command
+        Config config = config();
+        Policy policy = PolicyBuilder.build(config, store.load(), clock.instant());
+        String dev = viaInterface != null ? viaInterface : routes.deviceFor(to);
+        Packet packet = new Packet(probe.destination(), protocol, port, sourcePort, dev);
+        Nft.Listing kernel = nft.readTable();
+        List<String> differences = kernel == null ? List.of() : differences(policy, kernel);
+        return new Explanation(packet, Explain.decide(policy, packet), kernel != null, differences);
     }
 }

@@ -5,7 +5,13 @@ import dev.killswitch.state.RuntimeState;
 import java.util.List;
 import java.util.Map;
 
-/** What {@code status} reports. */
+/**
+ * What {@code status} reports.
+ *
+ * @param blocking what stops traffic now beyond the ruleset (routes, links, no tunnel); informational, and
+ *                 null when the routing state could not be read
+ * @param routingProblem why it could not be read, or null
+ */
 public record Status(
         boolean enabled,
         String config,
@@ -15,7 +21,9 @@ public record Status(
         List<String> differences,
         dev.killswitch.dns.DnsStatus dns,
         dev.killswitch.state.TamperLog tamper,
-        boolean guardHeld) {
+        boolean guardHeld,
+        dev.killswitch.routing.Blocking.Report blocking,
+        String routingProblem) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();
