@@ -7,13 +7,19 @@ import java.util.List;
  * The validated contents of killswitch.toml. Every field has already passed {@link Validate}.
  *
  * @param source the file it came from, or null for the built-in safe default
+ * @param tunnelAllowEthernet {@code tunnel.allow_ethernet}: {@code enable} takes tunnel patterns that match
+ *                            Ethernet-type links (a veth to a VPN's namespace); see {@link TunnelLinks}
+ * @param lanAllowPublic {@code lan.allow_public}: the LAN networks may cover public addresses (never all of
+ *                       them); see {@link AddressSpace}
  */
 public record Config(
         Path source,
         List<String> tunnelInterfaces,
+        boolean tunnelAllowEthernet,
         List<Endpoint> endpoints,
         boolean lanAllow,
         List<Network> lanNetworks,
+        boolean lanAllowPublic,
         List<IpAddress> dnsServers,
         DnsMode dnsMode,
         DnsOverTls dnsOverTls,
@@ -31,6 +37,14 @@ public record Config(
         java.util.Objects.requireNonNull(dnsMode, "dnsMode");
         java.util.Objects.requireNonNull(dnsOverTls, "dnsOverTls");
         inboundTcpPorts = List.copyOf(inboundTcpPorts);
+    }
+
+    /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}). */
+    public Config(Path source, List<String> tunnelInterfaces, List<Endpoint> endpoints, boolean lanAllow,
+            List<Network> lanNetworks, List<IpAddress> dnsServers, DnsMode dnsMode, DnsOverTls dnsOverTls,
+            List<Integer> inboundTcpPorts) {
+        this(source, tunnelInterfaces, false, endpoints, lanAllow, lanNetworks, false, dnsServers, dnsMode, dnsOverTls,
+                inboundTcpPorts);
     }
 
     /** What a missing config file means: block everything but loopback, DHCP and neighbour discovery. */

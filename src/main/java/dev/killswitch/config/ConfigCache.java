@@ -15,7 +15,8 @@ import java.util.Map;
  * The last valid config, kept as JSON next to the run-time state and keyed by the SHA-256 of the
  * file's bytes. Parsing TOML needs Jackson databind, whose first use costs a cold JVM about 80 ms;
  * hooks run on every tunnel change, so they read this instead while the file is unchanged. An
- * invalid config is never cached, and every cached value is validated again when read.
+ * invalid config is never cached, and every cached value is validated again when read (a cache written
+ * by an older version that took a value refused now is parsed again, and refused).
  */
 public final class ConfigCache {
     private final Path cacheFile;
@@ -49,15 +50,22 @@ public final class ConfigCache {
             List<Endpoint> endpoints = new ArrayList<>();
             for (Object o : Json.list(root.get("endpoints"), "endpoints")) {
                 Map<String, Object> e = Json.object(o, "endpoint");
-                endpoints.add(new Endpoint(IpAddress.parse((String) e.get("address")),
-                        Protocol.parse((String) e.get("protocol")), ((Number) e.get("port")).intValue()));
+                IpAddress address = IpAddress.parse((String) e.get("address"));
+                if (AddressSpace.endpointAddressProblem(address) != null) return null;
+                endpoints.add(new Endpoint(address, Protocol.parse((String) e.get("protocol")), ((Number) e.get("port")).intValue()));
             }
             List<String> tunnels = Json.strings(root.get("tunnels"), "tunnels");
             for (String t : tunnels) {
                 if (Validate.interfacePatternProblem(t) != null) return null;
             }
+            boolean allowPublic = Boolean.TRUE.equals(root.get("lan_allow_public"));
             List<Network> lan = new ArrayList<>();
-            for (String n : Json.strings(root.get("lan_networks"), "lan_networks")) lan.add(Network.parse(n));
+            for (String n : Json.strings(root.get("lan_networks"), "lan_networks")) {
+                Network network = Network.parse(n);
+                if (AddressSpace.lanNetworkProblem(network, allowPublic) != null) return null;
+                lan.add(network);
+            }
+            if (AddressSpace.lanNetworksProblem(lan) != null) return null;
             List<IpAddress> dns = new ArrayList<>();
             for (String a : Json.strings(root.get("dns"), "dns")) dns.add(IpAddress.parse(a));
             List<Integer> inbound = new ArrayList<>();
@@ -66,7 +74,8 @@ public final class ConfigCache {
                 if (port < 1 || port > 65535) return null;
                 inbound.add(port);
             }
-            return new Config(file, tunnels, endpoints, Boolean.TRUE.equals(root.get("lan_allow")), lan, dns,
+            return new Config(file, tunnels, Boolean.TRUE.equals(root.get("tunnel_allow_ethernet")), endpoints,
+                    Boolean.TRUE.equals(root.get("lan_allow")), lan, allowPublic, dns,
                     DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound);
         } catch (IOException | RuntimeException e) {
             return null; // no cache, or one that does not read: parse the file
@@ -78,6 +87,7 @@ public final class ConfigCache {
         root.put("source", c.source().toAbsolutePath().toString());
         root.put("sha256", digest);
         root.put("tunnels", c.tunnelInterfaces());
+        root.put("tunnel_allow_ethernet", c.tunnelAllowEthernet());
         List<Object> endpoints = new ArrayList<>();
         for (Endpoint e : c.endpoints()) {
             endpoints.add(Map.of("address", e.address().text(), "protocol", e.protocol().nftName(), "port", (long) e.port()));
@@ -85,6 +95,7 @@ public final class ConfigCache {
         root.put("endpoints", endpoints);
         root.put("lan_allow", c.lanAllow());
         root.put("lan_networks", c.lanNetworks().stream().map(Network::toString).toList());
+        root.put("lan_allow_public", c.lanAllowPublic());
         root.put("dns", c.dnsServers().stream().map(IpAddress::text).toList());
         root.put("dns_mode", c.dnsMode().configName());
         root.put("dns_over_tls", c.dnsOverTls().configName());

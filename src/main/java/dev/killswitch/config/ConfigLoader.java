@@ -25,9 +25,9 @@ public final class ConfigLoader {
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
             "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound"),
-            "tunnel", Set.of("interfaces"),
+            "tunnel", Set.of("interfaces", "allow_ethernet"),
             "endpoint", Set.of("address", "port", "protocol"),
-            "lan", Set.of("allow", "networks"),
+            "lan", Set.of("allow", "networks", "allow_public"),
             "dns", Set.of("servers", "mode", "over_tls"),
             "inbound", Set.of("tcp_ports"));
 
@@ -78,6 +78,7 @@ public final class ConfigLoader {
                 if (problem != null) throw new IllegalArgumentException(problem);
                 return name;
             });
+            boolean allowEthernet = value(tunnel, "tunnel.allow_ethernet", false, ConfigLoader::bool, false);
 
             List<Endpoint> endpoints = new ArrayList<>();
             JsonNode endpointNode = root.get("endpoint");
@@ -88,7 +89,12 @@ public final class ConfigLoader {
                     JsonNode e = endpointNode.get(i);
                     if (!e.isObject()) throw error(at, "must be a table with address, port and protocol");
                     checkKeysOf(e, "endpoint", at);
-                    IpAddress address = value(e, at + ".address", true, n -> IpAddress.parse(text(n)), null);
+                    IpAddress address = value(e, at + ".address", true, n -> {
+                        IpAddress a = IpAddress.parse(text(n));
+                        String problem = AddressSpace.endpointAddressProblem(a);
+                        if (problem != null) throw new IllegalArgumentException(problem);
+                        return a;
+                    }, null);
                     int port = value(e, at + ".port", true, ConfigLoader::port, 0);
                     Protocol protocol = value(e, at + ".protocol", false, n -> Protocol.parse(text(n)), Protocol.UDP);
                     endpoints.add(new Endpoint(address, protocol, port));
@@ -96,11 +102,27 @@ public final class ConfigLoader {
             }
 
             JsonNode lan = table(root, "lan");
-            boolean lanAllow = value(lan, "lan.allow", false, n -> {
-                if (!n.isBoolean()) throw new IllegalArgumentException("must be true or false");
-                return n.booleanValue();
-            }, defaults.lanAllow());
-            List<Network> networks = list(lan, "lan.networks", defaults.lanNetworks(), n -> Network.parse(text(n)));
+            boolean lanAllow = value(lan, "lan.allow", false, ConfigLoader::bool, defaults.lanAllow());
+            // checked whether or not lan.allow is true: 'allow-lan on' opens these at run time
+            boolean allowPublic = value(lan, "lan.allow_public", false, ConfigLoader::bool, false);
+            List<Network> networks = list(lan, "lan.networks", defaults.lanNetworks(), n -> {
+                Network network = Network.parse(text(n));
+                String problem = AddressSpace.lanNetworkProblem(network, allowPublic);
+                if (problem != null) throw new IllegalArgumentException(problem);
+                return network;
+            });
+            String together = AddressSpace.lanNetworksProblem(networks);
+            if (together != null) throw error("lan.networks", together);
+            for (int i = 0; i < networks.size(); i++) {
+                for (int j = 0; j < i; j++) {
+                    Network a = networks.get(j), b = networks.get(i);
+                    if (a.contains(b) || b.contains(a)) {
+                        // nft refuses overlapping elements of an interval set: say so here, with the line
+                        throw error("lan.networks[" + i + "]", "'" + b + "' overlaps '" + a + "' (lan.networks[" + j
+                                + "]); keep the larger one");
+                    }
+                }
+            }
 
             JsonNode dns = table(root, "dns");
             List<IpAddress> servers = list(dns, "dns.servers", List.of(), n -> IpAddress.parse(text(n)));
@@ -110,7 +132,8 @@ public final class ConfigLoader {
             JsonNode inbound = table(root, "inbound");
             List<Integer> tcpPorts = list(inbound, "inbound.tcp_ports", List.of(), ConfigLoader::port);
 
-            return new Config(file, interfaces, endpoints, lanAllow, networks, servers, mode, overTls, tcpPorts);
+            return new Config(file, interfaces, allowEthernet, endpoints, lanAllow, networks, allowPublic, servers, mode,
+                    overTls, tcpPorts);
         }
 
         private JsonNode table(JsonNode root, String name) throws ConfigException {
@@ -172,20 +195,28 @@ public final class ConfigLoader {
         }
 
         private ConfigException error(String key, String problem) {
-            return new ConfigException(file, lineOf(key), key, problem);
+            return new ConfigException(file, KeyLines.lineOf(lines, key), key, problem);
         }
+    }
 
-        /** The line of the key, or of its nearest parent that has one. */
-        private int lineOf(String key) {
-            String k = key;
-            while (!k.isEmpty()) {
-                Integer line = lines.get(k);
-                if (line != null) return line;
-                int cut = Math.max(k.lastIndexOf('.'), k.lastIndexOf('['));
-                k = cut <= 0 ? "" : k.substring(0, cut);
-            }
-            return 0;
+    /**
+     * A problem with a valid config found later, outside the loader (at {@code enable}: a tunnel pattern that
+     * matches a link of this machine), named like the loader's own: the file, the line of {@code key} as the
+     * file reads now (0 when it cannot be read), the key.
+     */
+    public static ConfigException problemAt(Path file, String key, String problem) {
+        int line = 0;
+        try {
+            line = KeyLines.lineOf(KeyLines.index(Files.readString(file, StandardCharsets.UTF_8)), key);
+        } catch (IOException | RuntimeException e) {
+            // the message still names the file and the key
         }
+        return new ConfigException(file, line, key, problem);
+    }
+
+    private static boolean bool(JsonNode n) {
+        if (!n.isBoolean()) throw new IllegalArgumentException("must be true or false");
+        return n.booleanValue();
     }
 
     private static String text(JsonNode n) {

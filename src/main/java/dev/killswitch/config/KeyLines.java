@@ -40,4 +40,16 @@ final class KeyLines {
         }
         return lines;
     }
+
+    /** The line of {@code key} in an {@link #index}, or of its nearest parent that has one; 0 when none has. */
+    static int lineOf(Map<String, Integer> lines, String key) {
+        String k = key;
+        while (!k.isEmpty()) {
+            Integer line = lines.get(k);
+            if (line != null) return line;
+            int cut = Math.max(k.lastIndexOf('.'), k.lastIndexOf('['));
+            k = cut <= 0 ? "" : k.substring(0, cut);
+        }
+        return 0;
+    }
 }

@@ -34,6 +34,33 @@ public record Network(IpAddress address, int prefix) {
         return address.v6();
     }
 
+    /** Whether every address of {@code other} is in this network (false across families). */
+    public boolean contains(Network other) {
+        if (other.v6() != v6() || other.prefix < prefix) return false;
+        byte[] a = address.bytes();
+        byte[] b = other.address.bytes();
+        for (int bit = 0; bit < prefix; bit++) {
+            int mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (b[bit / 8] & mask)) return false;
+        }
+        return true;
+    }
+
+    /** Whether {@code a} is in this network. */
+    public boolean contains(IpAddress a) {
+        return contains(new Network(a, a.v6() ? 128 : 32));
+    }
+
+    /** The first and the last address as unsigned numbers. */
+    java.math.BigInteger first() {
+        return new java.math.BigInteger(1, address.bytes());
+    }
+
+    java.math.BigInteger last() {
+        int bits = v6() ? 128 : 32;
+        return first().add(java.math.BigInteger.ONE.shiftLeft(bits - prefix)).subtract(java.math.BigInteger.ONE);
+    }
+
     @Override
     public String toString() {
         return address.text() + "/" + prefix;

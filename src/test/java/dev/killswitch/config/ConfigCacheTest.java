@@ -42,4 +42,35 @@ class ConfigCacheTest {
         Files.writeString(c, Files.readString(c).replace("\"wg0\"", "\"wg0;reboot\""));
         assertEquals(ConfigLoader.load(file), cache.load(file));
     }
+
+    @Test
+    void theOverridesGoThroughTheCacheAndAPublicLanInItIsNotServedWithoutThem(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"),
+                "[tunnel]\ninterfaces = [\"veth-vpn\"]\nallow_ethernet = true\n[lan]\nallow_public = true\nnetworks = [\"8.8.8.0/24\"]\n");
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        Config parsed = ConfigLoader.load(file);
+        assertEquals(parsed, cache.load(file));
+        Config cached = cache.load(file);
+        assertEquals(parsed, cached, "read back from the cache");
+        assertTrue(cached.tunnelAllowEthernet() && cached.lanAllowPublic());
+
+        // a cache that says otherwise than the file (an older version wrote it, or someone edited it) is not served
+        Path c = dir.resolve("cache.json");
+        String json = Files.readString(c);
+        assertTrue(json.contains("\"lan_allow_public\" : true") && json.contains("\"tunnel_allow_ethernet\" : true"), json);
+        Files.writeString(c, json.replace("\"lan_allow_public\" : true", "\"lan_allow_public\" : false"));
+        assertEquals(parsed, cache.load(file));
+        Files.writeString(c, Files.readString(c).replace("8.8.8.0/24", "0.0.0.0/0"));
+        assertEquals(parsed, cache.load(file));
+    }
+
+    @Test
+    void aCachedEndpointNoServerHasIsNotServed(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), ConfigLoaderTest.EXAMPLE);
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        Config parsed = cache.load(file);
+        Path c = dir.resolve("cache.json");
+        Files.writeString(c, Files.readString(c).replace("203.0.113.10", "0.0.0.0"));
+        assertEquals(parsed, cache.load(file));
+    }
 }

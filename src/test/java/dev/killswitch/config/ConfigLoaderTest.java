@@ -92,7 +92,7 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.parse(FILE, "[lan]\nallow = false\nalow = true\n"));
         assertEquals(3, e.line());
         assertEquals("lan.alow", e.key());
-        assertTrue(e.problem().contains("known keys here: allow, networks"), e.problem());
+        assertTrue(e.problem().contains("known keys here: allow, allow_public, networks"), e.problem());
     }
 
     @Test
@@ -172,5 +172,109 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.parse(FILE, "[tunnel]\ninterfaces = [\"wg0\"\n\n[lan]\n"));
         assertTrue(e.line() > 0, e.getMessage());
         assertTrue(e.getMessage().startsWith("/etc/killswitch/killswitch.toml:"), e.getMessage());
+    }
+
+    @Test
+    void aDefaultRouteAsTheLanIsRefusedWithFileLineAndKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[lan]\nallow = true\nnetworks = [\"0.0.0.0/0\"]\n"));
+        assertEquals("lan.networks[0]", e.key());
+        assertEquals(3, e.line());
+        assertTrue(e.getMessage().startsWith("/etc/killswitch/killswitch.toml:3: lan.networks[0]: '0.0.0.0/0' is every IPv4 "
+                + "address (a default route)"), e.getMessage());
+        ConfigException v6 = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[lan]\nnetworks = [\n  \"192.168.0.0/16\",\n  \"::/0\",\n]\n"));
+        assertEquals("lan.networks[1]", v6.key());
+        assertEquals(2, v6.line(), "the line of the key: the list's own lines are not indexed");
+        assertTrue(v6.problem().contains("'::/0' is every IPv6 address"), v6.problem());
+    }
+
+    @Test
+    void aDefaultRouteIsRefusedEvenWithAllowPublic() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[lan]\nallow_public = true\nnetworks = [\"::/0\"]\n"));
+        assertEquals("lan.networks[0]", e.key());
+        assertTrue(e.problem().contains("refused even with lan.allow_public"), e.problem());
+        ConfigException halves = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE,
+                "[lan]\nallow_public = true\nnetworks = [\"0.0.0.0/1\", \"10.0.0.0/8\", \"128.0.0.0/1\"]\n"));
+        assertEquals("lan.networks", halves.key());
+        assertEquals(3, halves.line());
+        assertTrue(halves.problem().contains("cover every IPv4 address between them, as 0.0.0.0/0 would"), halves.problem());
+    }
+
+    @Test
+    void aPublicLanIsRefusedUnlessAllowPublicSaysSo() throws Exception {
+        String text = "[lan]\nallow = false\nnetworks = [\"192.168.0.0/16\", \"8.8.8.0/24\"]\n";
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, text));
+        assertEquals("lan.networks[1]", e.key());
+        assertEquals(3, e.line());
+        assertTrue(e.problem().startsWith("'8.8.8.0/24' covers public addresses"), e.problem());
+        assertTrue(e.problem().contains("lan.allow_public = true"), "it names the way out: " + e.problem());
+
+        Config c = ConfigLoader.parse(FILE, text.replace("allow = false", "allow = false\nallow_public = true"));
+        assertTrue(c.lanAllowPublic());
+        assertEquals("[192.168.0.0/16, 8.8.8.0/24]", c.lanNetworks().toString());
+        assertFalse(ConfigLoader.parse(FILE, EXAMPLE).lanAllowPublic(), "off unless written");
+        assertEquals("lan.allow_public", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[lan]\nallow_public = \"yes\"\n")).key());
+    }
+
+    @Test
+    void privateLinkLocalCgnatAndDocumentationRangesAreTheLan() throws Exception {
+        Config c = ConfigLoader.parse(FILE, """
+                [lan]
+                networks = ["10.1.0.0/16", "172.16.0.0/12", "192.168.1.0/24", "169.254.0.0/16", "100.64.0.0/10",
+                            "198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "224.0.0.251/32",
+                            "fd00::/8", "fe80::/10", "2001:db8:1::/64", "ff02::fb/128"]
+                """);
+        assertEquals(13, c.lanNetworks().size());
+        assertEquals(Config.DEFAULT_LAN_NETWORKS, ConfigLoader.parse(FILE, "[lan]\nallow = true\n").lanNetworks());
+    }
+
+    @Test
+    void endpointsThatNoServerHasAreRefusedWithFileLineAndKey() {
+        for (String address : List.of("0.0.0.0", "::", "224.0.0.1", "239.1.2.3", "ff02::1", "255.255.255.255",
+                "127.0.0.1", "127.1.2.3", "::1")) {
+            String text = "[[endpoint]]\naddress = \"203.0.113.1\"\nport = 51820\n\n[[endpoint]]\naddress = \"" + address
+                    + "\"\nport = 51820\n";
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, text), address);
+            assertEquals("endpoint[1].address", e.key(), address);
+            assertEquals(6, e.line(), address);
+            assertTrue(e.getMessage().startsWith("/etc/killswitch/killswitch.toml:6: endpoint[1].address: '" + address + "' is "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void allowEthernetIsABooleanOffByDefault() throws Exception {
+        assertFalse(ConfigLoader.parse(FILE, EXAMPLE).tunnelAllowEthernet());
+        assertTrue(ConfigLoader.parse(FILE, "[tunnel]\ninterfaces = [\"veth-vpn\"]\nallow_ethernet = true\n").tunnelAllowEthernet());
+        assertEquals("tunnel.allow_ethernet", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[tunnel]\nallow_ethernet = 1\n")).key());
+    }
+
+    @Test
+    void aProblemFoundLaterIsNamedWithTheLineTheFileHasNow(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("k.toml"), "# tunnels\n[tunnel]\ninterfaces = [\"wg0\", \"e*\"]\n");
+        ConfigException e = ConfigLoader.problemAt(f, "tunnel.interfaces[1]", "'e*' matches eth0");
+        assertEquals(f + ":3: tunnel.interfaces[1]: 'e*' matches eth0", e.getMessage());
+        assertEquals(0, ConfigLoader.problemAt(dir.resolve("gone.toml"), "tunnel.interfaces[0]", "x").line());
+    }
+
+    @Test
+    void overlappingLanNetworksAreRefusedHereNotByNft() {
+        // nft would refuse the transaction ("conflicting intervals specified") with exit 3 and no line
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE,
+                "[lan]\nallow_public = true\nnetworks = [\"192.168.0.0/16\", \"fe80::/10\", \"128.0.0.0/1\"]\n"));
+        assertEquals("lan.networks[2]", e.key());
+        assertEquals(3, e.line());
+        assertEquals("'128.0.0.0/1' overlaps '192.168.0.0/16' (lan.networks[0]); keep the larger one", e.problem());
+    }
+
+    @Test
+    void theShippedExampleLoads() throws Exception {
+        Config c = ConfigLoader.load(Path.of("hooks/killswitch.toml.example"));
+        assertEquals(Config.DEFAULT_LAN_NETWORKS, c.lanNetworks());
+        assertFalse(c.lanAllowPublic() || c.tunnelAllowEthernet());
     }
 }
