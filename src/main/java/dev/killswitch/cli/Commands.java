@@ -41,7 +41,11 @@ final class Commands {
     @Command(name = "enable", mixinStandardHelpOptions = true,
             description = {"Install or refresh the block from the config, in one transaction.",
                     "Idempotent: run it again after editing the config. Tunnels brought up with 'up',",
-                    "the LAN switch and a running pause are kept."})
+                    "the LAN switch and a running pause are kept.",
+                    "",
+                    "Refused (exit 2, the file, line and key named, nothing changed) when a tunnel.interfaces pattern",
+                    "matches a link of this machine that is not a tunnel (an Ethernet, Wi-Fi, veth or bridge link:",
+                    "\"e*\" and eth0), unless the config says tunnel.allow_ethernet = true."})
     static final class Enable implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -52,6 +56,8 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
+            // before anything changes, here or in the service
+            TunnelLinkCheck.refuse(main.killSwitch().config(), w -> System.err.println("killswitch: WARNING: " + w));
             Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("enable"));
             if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
             String dnsProblem;
@@ -99,7 +105,10 @@ final class Commands {
                     "",
                     "Exit codes, for scripts, monitoring and systemd: 0 the kernel holds exactly what the config and",
                     "the state say; 4 no killswitch table is loaded (nothing is blocked); 5 the table is loaded but",
-                    "differs (a rule deleted or changed by someone else); 2 or 3 the config or the system failed.",
+                    "differs (a rule deleted or changed by someone else); 6 the table is loaded and matches, but a",
+                    "warning stands: a tunnel.interfaces pattern matches a link that is not a tunnel (an Ethernet, Wi-Fi,",
+                    "veth or bridge link that appeared after 'enable'), so traffic on it is not blocked (--json:",
+                    "\"warnings\"); 2 or 3 the config or the system failed.",
                     "",
                     "It also names what stops traffic now, read from the routes and links (ip -j): no tunnel granted,",
                     "a granted tunnel that is not up, routes that send traffic around a granted tunnel (by prefix and",
@@ -115,8 +124,9 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Status s = main.killSwitch().status(new IpRoutes(new ProcessRunner()));
-            System.out.print(json ? StatusFormat.json(s) : StatusFormat.text(s));
-            return !s.enabled() ? Main.NOT_LOADED : s.matchesConfig() ? Main.OK : Main.DIFFERS;
+            List<String> warnings = TunnelLinkCheck.warnings(main.killSwitch().config());
+            System.out.print(TunnelLinkCheck.addTo(json ? StatusFormat.json(s) : StatusFormat.text(s), json, warnings));
+            return !s.enabled() ? Main.NOT_LOADED : !s.matchesConfig() ? Main.DIFFERS : warnings.isEmpty() ? Main.OK : Main.WARNING;
         }
     }
 

@@ -47,6 +47,7 @@ import picocli.CommandLine.ScopeType;
             "3:the kernel or the system refused (nft, files); nothing was changed",
             "4:status, explain: no killswitch table is loaded (nothing is blocked)",
             "5:status: the table is loaded but differs from what the config and the state say",
+            "6:status: the table matches, but a warning stands (a tunnel pattern matches a link that is not a tunnel)",
         },
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Explain_.class, Commands.Verify.class,
@@ -64,6 +65,8 @@ public final class Main implements Callable<Integer> {
     public static final int NOT_LOADED = 4;
     /** {@code status}: our table is there but not as the config and the state render it. */
     public static final int DIFFERS = 5;
+    /** {@code status}: our table matches, but a warning stands (a tunnel pattern matches a link that is no tunnel). */
+    public static final int WARNING = 6;
 
     @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
             description = "Config file (default: ${DEFAULT-VALUE}). A missing file means: block everything "
