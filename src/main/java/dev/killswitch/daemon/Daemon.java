@@ -257,7 +257,7 @@ public final class Daemon {
             session = startNftSession();
         }
         if (monitorDied) {
-            log.accept("nft monitor ended: starting it again");
+            log.accept("nft monitor ended (" + monitor.howItEnded() + "): starting it again");
             monitor.close();
             monitor = startRulesetMonitor();
         }
@@ -347,8 +347,10 @@ public final class Daemon {
     }
 
     /**
-     * Others changed our table: when the kernel no longer holds what the config and state render, the whole
-     * table goes back in one transaction (from the state, as {@code enable} does). Not after a {@code
+     * Others changed our table: the whole table goes back in one transaction (from the state, as {@code enable}
+     * does), without comparing first: the comparison starts nft four times (hundreds of milliseconds on a busy
+     * machine, the guard holding meanwhile), and a reload is harmless (it flushes and declares the table in
+     * one transaction, which keeps its hooks). nft monitor's lines say what they changed. Not after a {@code
      * disable} asked of the service: an absent table is then what was asked for.
      */
     private void repairTampering() {
@@ -361,7 +363,7 @@ public final class Daemon {
             return;
         }
         try {
-            repairIfDiffers(what);
+            restore(what, ks.isLoaded() ? "the table was changed" : "the table was gone");
         } catch (Exception e) {
             log.accept("the ruleset was changed by " + what + " and could not be repaired: " + e.getMessage());
         }
@@ -407,8 +409,8 @@ public final class Daemon {
 
     /**
      * Compares the kernel's table with the config and state and, when they differ, puts it back ({@link
-     * #restore}); true when it did. A flush of the ruleset or a deleted table is put back at once: the whole
-     * comparison, which starts nft four times, is for a table that is there but changed.
+     * #restore}); true when it did. For the checks that have no event to go by (after a sleep, after nft
+     * monitor was restarted).
      */
     private boolean repairIfDiffers(String what) throws Exception {
         List<String> diff = ks.isLoaded() ? ks.verify() : List.of("the table was gone");

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.regex.Matcher;
@@ -48,10 +49,12 @@ public final class RulesetMonitor implements AutoCloseable {
 
     private final DefaultExecuteResultHandler exit;
     private final ProcessWatchdog watchdog;
+    private final AtomicReference<String> lastError;
 
-    private RulesetMonitor(DefaultExecuteResultHandler exit, ProcessWatchdog watchdog) {
+    private RulesetMonitor(DefaultExecuteResultHandler exit, ProcessWatchdog watchdog, AtomicReference<String> lastError) {
         this.exit = exit;
         this.watchdog = watchdog;
+        this.lastError = lastError;
     }
 
     /**
@@ -65,14 +68,15 @@ public final class RulesetMonitor implements AutoCloseable {
         CountDownLatch following = new CountDownLatch(1);
         ProcessWatchdog watchdog = ProcessWatchdog.withoutTimeout();
         Reader reader = new Reader(ours, onTamper, following::countDown);
+        AtomicReference<String> lastError = new AtomicReference<>();
         DefaultExecutor executor = DefaultExecutor.builder()
-                .setExecuteStreamHandler(new LineStreams("nft-monitor", reader::line, LineStreams.ignore())).get();
+                .setExecuteStreamHandler(new LineStreams("nft-monitor", reader::line, lastError::set)).get();
         executor.setExitValues(null);
         executor.setWatchdog(watchdog);
         DefaultExecuteResultHandler exit = new DefaultExecuteResultHandler();
         executor.execute(new VerbatimCommandLine(argv), exit);
         watchdog.awaitProcess();
-        RulesetMonitor monitor = new RulesetMonitor(exit, watchdog);
+        RulesetMonitor monitor = new RulesetMonitor(exit, watchdog, lastError);
         List<String> probe = new ArrayList<>(prefix);
         probe.addAll(List.of("nft", "-f", "-"));
         ProcessRunner runner = new ProcessRunner();
@@ -92,6 +96,16 @@ public final class RulesetMonitor implements AutoCloseable {
 
     public boolean alive() {
         return !exit.hasResult();
+    }
+
+    /**
+     * Why it ended, for the log: its exit code and the last line it wrote to stderr (nft monitor ends with
+     * "No buffer space available" when the kernel's events overflow its netlink socket); null while it runs.
+     */
+    public String howItEnded() {
+        if (alive()) return null;
+        String err = lastError.get();
+        return "exit " + exit.getExitValue() + (err == null ? "" : ": " + err.strip());
     }
 
     /**
