@@ -5,6 +5,7 @@ import dev.killswitch.config.Validate;
 import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +24,15 @@ import org.freedesktop.dbus.types.Variant;
  * <p>
  * A VPN's active connection lists the physical device in Devices, not its tun: the tun is found as the
  * device whose Ip4Config is the VPN's, or else whose IPv4 addresses include the VPN's.
+ * <p>
+ * Each read asks every object once per interface (Properties.GetAll), and keeps the answers for that read
+ * only: about 25 round trips of one Get each became about 10 GetAll, which matters in the interpreted
+ * service, where each call costs milliseconds. Not thread-safe: the service's worker alone reads.
  */
 public final class NmVpnReader {
     private final DBusConnection connection;
+    /** "path interface" -> that object's properties of that interface, for the read under way. */
+    private final Map<String, Map<String, Object>> read = new HashMap<>();
 
     public NmVpnReader(DBusConnection connection) {
         this.connection = connection;
@@ -37,6 +44,7 @@ public final class NmVpnReader {
      * {@code problems}).
      */
     public Map<String, List<IpAddress>> activatedVpns(String owner, List<String> problems) throws DBusException {
+        read.clear();
         Map<String, List<IpAddress>> out = new TreeMap<>();
         for (String ac : paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ACTIVE_CONNECTIONS))) {
             if (!Boolean.TRUE.equals(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.VPN))) continue;
@@ -98,12 +106,13 @@ public final class NmVpnReader {
 
     private List<IpAddress> nameservers(String owner, String ip4, List<String> problems) throws DBusException {
         List<String> texts = new ArrayList<>();
-        try {
-            for (Object entry : list(get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.NAMESERVER_DATA))) {
+        Object data = get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.NAMESERVER_DATA);
+        if (data != null) {
+            for (Object entry : list(data)) {
                 String a = field(entry, "address");
                 if (a != null) texts.add(a);
             }
-        } catch (RuntimeException e) {
+        } else {
             // NameserverData is missing before NetworkManager 1.14: the older Nameservers (au)
             for (Object n : list(get(owner, ip4, NmIp4Config.INTERFACE, NmIp4Config.NAMESERVERS))) {
                 long v = uint(n);
@@ -166,10 +175,19 @@ public final class NmVpnReader {
         return out;
     }
 
+    /** One property of an object, from its GetAll of this read; null when the object has no such property. */
     private Object get(String owner, String objectPath, String iface, String property) throws DBusException {
-        Properties p = connection.getRemoteObject(owner, objectPath, Properties.class);
-        Object v = p.Get(iface, property);
-        return v instanceof Variant<?> var ? var.getValue() : v;
+        Map<String, Object> all = read.get(objectPath + " " + iface);
+        if (all == null) {
+            all = new HashMap<>();
+            Properties p = connection.getRemoteObject(owner, objectPath, Properties.class);
+            for (Map.Entry<String, Variant<?>> e : p.GetAll(iface).entrySet()) {
+                Object v = e.getValue();
+                all.put(e.getKey(), v instanceof Variant<?> var ? var.getValue() : v);
+            }
+            read.put(objectPath + " " + iface, all);
+        }
+        return all.get(property);
     }
 
     private static String field(Object entry, String key) {
