@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.errors.UnknownMethod;
+import org.freedesktop.dbus.errors.UnknownObject;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.UInt32;
@@ -47,29 +49,40 @@ public final class NmVpnReader {
         read.clear();
         Map<String, List<IpAddress>> out = new TreeMap<>();
         for (String ac : paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ACTIVE_CONNECTIONS))) {
-            if (!Boolean.TRUE.equals(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.VPN))) continue;
-            if (uint(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.STATE)) != NmActiveConnection.ACTIVATED
-                    || uint(get(owner, ac, NmVpnConnection.INTERFACE, NmVpnConnection.VPN_STATE)) != NmVpnConnection.ACTIVATED) {
-                continue;
-            }
-            String ip4 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP4_CONFIG));
-            String iface = ip4 == null ? null : ipInterface(owner, ip4);
-            if (iface == null) {
-                problems.add("activated VPN " + ac + " has no IP interface yet");
-                continue;
-            }
             try {
-                Validate.interfaceName(iface);
-            } catch (IllegalArgumentException e) {
-                problems.add("activated VPN " + ac + ": " + e.getMessage());
-                continue;
+                readVpn(owner, ac, out, problems);
+            } catch (UnknownObject | UnknownMethod e) {
+                // listed a moment ago, gone now (NetworkManager replaces active connections while one comes up):
+                // a connection that no longer exists is no activated VPN; the others are still read
+                problems.add("active connection " + ac + " went away while it was read (" + e.getMessage() + ")");
             }
-            List<IpAddress> resolvers = new ArrayList<>(nameservers(owner, ip4, problems));
-            String ip6 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP6_CONFIG));
-            if (ip6 != null) resolvers.addAll(ipv6Nameservers(owner, ip6, problems));
-            out.put(iface, List.copyOf(resolvers));
         }
         return out;
+    }
+
+    /** Adds {@code ac} to {@code out} when it is an activated VPN with an IP interface. */
+    private void readVpn(String owner, String ac, Map<String, List<IpAddress>> out, List<String> problems) throws DBusException {
+        if (!Boolean.TRUE.equals(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.VPN))) return;
+        if (uint(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.STATE)) != NmActiveConnection.ACTIVATED
+                || uint(get(owner, ac, NmVpnConnection.INTERFACE, NmVpnConnection.VPN_STATE)) != NmVpnConnection.ACTIVATED) {
+            return;
+        }
+        String ip4 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP4_CONFIG));
+        String iface = ip4 == null ? null : ipInterface(owner, ip4);
+        if (iface == null) {
+            problems.add("activated VPN " + ac + " has no IP interface yet");
+            return;
+        }
+        try {
+            Validate.interfaceName(iface);
+        } catch (IllegalArgumentException e) {
+            problems.add("activated VPN " + ac + ": " + e.getMessage());
+            return;
+        }
+        List<IpAddress> resolvers = new ArrayList<>(nameservers(owner, ip4, problems));
+        String ip6 = path(get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.IP6_CONFIG));
+        if (ip6 != null) resolvers.addAll(ipv6Nameservers(owner, ip6, problems));
+        out.put(iface, List.copyOf(resolvers));
     }
 
     private String ipInterface(String owner, String ip4) throws DBusException {
