@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * While blocked, the allowances for address configuration (DHCPv4, DHCPv6, neighbour discovery) let out only
@@ -23,20 +23,15 @@ import org.junit.jupiter.api.Test;
  * counted at the ISP.
  */
 class AddressConfigurationLabTest {
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
+        lab = rig.lab();
+        ks = rig.ks();
     }
 
     /** Sends {@code count} datagrams from local port {@code sport} to {@code addr}:{@code dport} (python3, root). */

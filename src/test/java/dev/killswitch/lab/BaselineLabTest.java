@@ -14,9 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The baseline with real packets: a client namespace behind a veth "physical" link, an ISP namespace
@@ -35,25 +35,20 @@ class BaselineLabTest {
             protocol = "udp"
             """.formatted(PUBLIC_V4, ENDPOINT_PORT, PUBLIC_V6, ENDPOINT_PORT);
 
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         lab.startUdpSink(9999);
         lab.startUdpSink(ENDPOINT_PORT);
         lab.startTcpEcho(8080);
         lab.countPlaintextAtIsp("plain", ENDPOINT_PORT);
         lab.countOnPhysicalAtIsp("endpoint", "udp dport " + ENDPOINT_PORT);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     /** UDP, TCP, ICMP and DNS (udp, tcp, 853) to the public address, both families. */

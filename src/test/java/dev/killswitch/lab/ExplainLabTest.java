@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code explain} against the kernel: for each packet, what explain names (the rule and its counter) is what the
@@ -25,14 +25,15 @@ class ExplainLabTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SINK = 9999;
     private static final int ENDPOINT_PORT = 51820;
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         // the physical subnet is the LAN here: the ISP's router 198.51.100.1 stands for the LAN's
         ks.writeConfig("""
                 [[endpoint]]
@@ -50,12 +51,6 @@ class ExplainLabTest {
                 """.formatted(PUBLIC_V4, ENDPOINT_PORT));
         lab.startUdpSink(SINK);
         lab.startUdpSink(ENDPOINT_PORT);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     /** One packet: how to send it, and what reaching the ISP looks like (an nft match at its prerouting). */

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the block refuses fails at once for the program that sent it: a TCP connection gets a reset from the
@@ -17,23 +17,18 @@ import org.junit.jupiter.api.Test;
  * rule taken out of the loaded table (as the ruleset was before it). Nothing reaches the ISP either way.
  */
 class FailFastLabTest {
+    @RegisterExtension
+    final LabRig rig = new LabRig("curl");
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeTools("curl");
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         ks.writeConfig("[dns]\nmode = \"off\"\n");
         lab.startTcpEcho(80);
         lab.countAtIsp("syn", "tcp dport 80 tcp flags syn");
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     private record Timed(Sh.Result result, long ms) {}

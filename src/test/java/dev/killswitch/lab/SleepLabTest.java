@@ -17,9 +17,9 @@ import java.time.ZoneOffset;
 import java.util.List;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Suspend and resume. The kernel's set-element timeouts run on jiffies, which stop while the machine sleeps,
@@ -29,23 +29,18 @@ import org.junit.jupiter.api.Test;
  */
 class SleepLabTest {
     private static final int PORT = 9999;
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         ks.writeConfig("[dns]\nmode = \"off\"\n");
         lab.startUdpSink(PORT);
         lab.countPlaintextAtIsp("plain", 51820);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     /** A clock the test moves, as the wall clock jumps after a sleep while jiffies did not move. */

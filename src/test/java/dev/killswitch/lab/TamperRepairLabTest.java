@@ -20,9 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * While the service runs, its owner-flagged guard table holds the block when another process flushes the
@@ -51,23 +51,18 @@ class TamperRepairLabTest {
             	}
             }
             """;
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         ks.writeConfig("[dns]\nmode = \"off\"\n");
         lab.startUdpSink(PORT);
         lab.countPlaintextAtIsp("plain", 51820);
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     private boolean matches() {

@@ -9,9 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.killswitch.cli.Main;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Configs that would turn the kill switch off without a word (issue 14, part 3): a default route or a public
@@ -23,24 +23,19 @@ import org.junit.jupiter.api.Test;
 class UnsafeConfigLabTest {
     private static final int PORT = 9999;
     private static final String BASE = "[dns]\nmode = \"off\"\n";
+    @RegisterExtension
+    final LabRig rig = new LabRig();
     private Lab lab;
     private KsCli ks;
 
     @BeforeEach
     void setUp() throws Exception {
-        LabSupport.assumeLab();
-        lab = new Lab();
-        ks = new KsCli(lab.clientNs());
+        lab = rig.lab();
+        ks = rig.ks();
         lab.startUdpSink(PORT);
         lab.countPlaintextAtIsp("plain", 0);
         ks.writeConfig(BASE);
         ks.check("enable");
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (lab != null) lab.close();
-        if (ks != null) ks.delete();
     }
 
     private String ruleset() {
