@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench-leaks", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Count the plaintext packets past a failing WireGuard tunnel, per kind of kill switch.",
         description = {
             "Measure, with real packets, how many plaintext packets get past a WireGuard tunnel when it fails,",
             "for several kinds of kill switch, and what killswitch costs. Needs root.",

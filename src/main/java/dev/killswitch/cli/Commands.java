@@ -68,7 +68,13 @@ final class Commands {
                 dnsProblem = (String) reply.get("dns_problem");
                 if (persist != null) main.killSwitch().persistBaseline(persist);
             }
-            System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
+            java.time.Instant pausedUntil = new StateStore(main.stateDir).load().pausedUntil();
+            if (pausedUntil != null && pausedUntil.isAfter(java.time.Instant.now())) {
+                System.out.println("killswitch: enabled, but PAUSED until " + pausedUntil + ": traffic is NOT blocked until "
+                        + "then ('killswitch resume' ends the pause now)");
+            } else {
+                System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
+            }
             if (dnsProblem != null) System.err.println("killswitch: WARNING: DNS: " + dnsProblem);
             if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);
             return Main.OK;
@@ -159,6 +165,7 @@ final class Commands {
     }
 
     @Command(name = "explain", mixinStandardHelpOptions = true, sortOptions = false,
+            header = "Say which rule would decide a packet to ADDRESS right now, and why.",
             customSynopsis = "killswitch explain [--json] [--source-port PORT] [--interface IFACE] ADDRESS [PORT [udp|tcp]]",
             description = {"Say which rule of the output chain would decide a packet to ADDRESS right now, in the words the",
                     "ruleset uses, e.g.:",
@@ -559,7 +566,8 @@ final class Commands {
             ArrayNode blocking = root.putArray("blocking");
             ObjectNode defaults = root.putObject("default_routes");
             if (s.routingProblem() != null) root.put("routing_problem", s.routingProblem());
-            if (s.blocking() == null) return;
+            // with no table loaded nothing blocks: the findings would say why traffic stops, and it does not
+            if (s.blocking() == null || !s.enabled()) return;
             for (Blocking.Finding f : s.blocking().findings()) {
                 ObjectNode o = blocking.addObject();
                 o.put("kind", f.kind());
@@ -589,6 +597,7 @@ final class Commands {
         }
 
         private static void blockingText(StringBuilder b, Status s) {
+            if (!s.enabled()) return;   // nothing blocks with no table loaded
             if (s.routingProblem() != null) {
                 b.append("  blocking:   unknown (").append(s.routingProblem()).append(")\n");
                 return;

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Kill a real WireGuard tunnel twice, without and with killswitch, and count what leaks.",
         description = {
             "Show what killswitch does, with real packets: builds a throwaway lab in network namespaces (a client,",
             "an \"ISP\" running a wireguard-go server), brings a real WireGuard tunnel up with wg-quick, sends",

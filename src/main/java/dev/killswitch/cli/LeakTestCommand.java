@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "leak-test", mixinStandardHelpOptions = true,
+        header = "Send real probes out of every interface that is not a tunnel; report any that leave.",
         description = {"Actively test the block from this machine: send UDP, TCP, ICMP and DNS (53 udp/tcp, 853)",
                 "out of every interface that is up and is neither loopback nor an allowed tunnel, over IPv4",
                 "and IPv6, bound to that interface (SO_BINDTODEVICE). A probe the kernel refuses to send",

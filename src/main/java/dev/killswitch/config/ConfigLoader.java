@@ -47,6 +47,11 @@ public final class ConfigLoader {
     }
 
     public static Config parse(Path file, String text) throws ConfigException {
+        String[] duplicate = KeyLines.firstDuplicate(text);
+        if (duplicate != null) {
+            throw new ConfigException(file, Integer.parseInt(duplicate[1]), duplicate[0],
+                    "written twice (first on line " + duplicate[2] + "); say it once");
+        }
         JsonNode root;
         try {
             root = TOML.readTree(text);

@@ -18,6 +18,21 @@ final class KeyLines {
     private KeyLines() {}
 
     static Map<String, Integer> index(String text) {
+        return scan(text, null);
+    }
+
+    /**
+     * The first key or table written twice, as {key, "second line", "first line"}, or null. Jackson's TOML
+     * reader refuses one too, but names no key and, for a key, a wrong line.
+     */
+    static String[] firstDuplicate(String text) {
+        String[][] found = new String[1][];
+        scan(text, found);
+        return found[0];
+    }
+
+    /** Indexes the keys; when {@code duplicate} is given, stops at the first key written twice and puts it there. */
+    private static Map<String, Integer> scan(String text, String[][] duplicate) {
         Map<String, Integer> lines = new HashMap<>();
         Map<String, Integer> arrayCounts = new HashMap<>();
         String table = "";
@@ -33,9 +48,18 @@ final class KeyLines {
                 lines.putIfAbsent(table, lineNr);
             } else if ((m = TABLE.matcher(all[i])).matches()) {
                 table = m.group(1);
+                if (duplicate != null && lines.containsKey(table)) {
+                    duplicate[0] = new String[] {table, Integer.toString(lineNr), lines.get(table).toString()};
+                    return lines;
+                }
                 lines.putIfAbsent(table, lineNr);
             } else if ((m = KEY.matcher(all[i])).matches()) {
-                lines.putIfAbsent(table.isEmpty() ? m.group(1) : table + "." + m.group(1), lineNr);
+                String key = table.isEmpty() ? m.group(1) : table + "." + m.group(1);
+                if (duplicate != null && lines.containsKey(key)) {
+                    duplicate[0] = new String[] {key, Integer.toString(lineNr), lines.get(key).toString()};
+                    return lines;
+                }
+                lines.putIfAbsent(key, lineNr);
             }
         }
         return lines;

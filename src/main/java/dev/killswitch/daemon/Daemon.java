@@ -306,7 +306,7 @@ public final class Daemon {
             if (System.nanoTime() - next > 0) nmDue = true;
             if (!nmDue) continue;
             nmDue = false;
-            if (nmGrants.reconcile(nm, ks)) {
+            if (nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager"))) {
                 retryNanos = 0;
                 next = System.nanoTime() + resyncNanos;
             } else {
@@ -333,7 +333,7 @@ public final class Daemon {
             if (ks.isLoaded()) {
                 List<String> diff = ks.verify();
                 // loaded again from the state in any case: that also puts up the guard table beside it
-                ks.enable(null);
+                ks.withActor("the service, at its start").enable(null);
                 log.accept(diff.isEmpty() ? "holding the guard table beside the block"
                         : "the kernel's table did not match the state (" + diff + "): reloaded it from the state; "
                         + "holding the guard table beside it");
@@ -389,7 +389,7 @@ public final class Daemon {
      */
     private void endOverduePause() {
         try {
-            Instant ended = ks.endOverduePause();
+            Instant ended = ks.withActor("the service, by the wall clock").endOverduePause();
             if (ended != null) log.accept("the pause ended at its wall-clock end, " + ended + ": the block is back");
             pauseEnd = readPauseEnd();
         } catch (Exception e) {
@@ -421,7 +421,7 @@ public final class Daemon {
 
     /** The whole table back from the state in one transaction (with the guard), counted in the tamper log. */
     private void restore(String what, String detail) throws Exception {
-        ks.enable(null);
+        ks.withActor("the service, repairing").enable(null);
         tamperLog = tamperLog.record(store.dir(), Instant.now(), what);
         log.accept("REPAIRED: " + what + " (" + detail + "); put the table back from the state in one transaction ("
                 + tamperLog.count() + " so far)");

@@ -30,11 +30,14 @@ public final class HookMain {
                    killswitch hook nm vpn-up IFACE [DNS...]
                    killswitch hook nm vpn-down IFACE
 
-            For /etc/wireguard/IFACE.conf, in its [Interface] section:
-              PreUp    = killswitch hook wg-quick pre-up %i "$CONFIG_FILE"
-              PostUp   = killswitch hook wg-quick post-up %i "$CONFIG_FILE"
-              PreDown  = killswitch hook wg-quick pre-down %i
-              PostDown = killswitch hook wg-quick post-down %i
+            This is the JVM path: each call starts a JVM. The hook scripts start none while the service
+            runs, and fall back to this when it does not; put them in /etc/wireguard/IFACE.conf, in its
+            [Interface] section (with the repository at /opt/killswitch):
+              PreUp    = /opt/killswitch/wg-quick/killswitch-hook pre-up %i "$CONFIG_FILE"
+              PostUp   = /opt/killswitch/wg-quick/killswitch-hook post-up %i "$CONFIG_FILE"
+              PreDown  = /opt/killswitch/wg-quick/killswitch-hook pre-down %i
+              PostDown = /opt/killswitch/wg-quick/killswitch-hook post-down %i
+            They take the same arguments as 'killswitch hook wg-quick ...'.
 
             pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel;
                        CONFIG_FILE must be an absolute path to a regular file owned by root that
@@ -58,6 +61,9 @@ public final class HookMain {
             With no block loaded, a hook installs the baseline first (fail closed) and says so.
             Environment: KILLSWITCH_CONFIG (default /etc/killswitch/killswitch.toml),
                          KILLSWITCH_STATE_DIR (default /run/killswitch).
+            Exit codes: 0 done; 2 bad input (nothing changed; the baseline is installed if none is
+            loaded); 3 the kernel, the system or the service refused. A non-zero PreUp or PostUp
+            makes wg-quick roll the tunnel back: the block stays.
             """;
 
     private HookMain() {}

@@ -1,5 +1,6 @@
 package dev.killswitch.config;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -164,6 +165,28 @@ class ConfigLoaderTest {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse(FILE, "[tunnel]\ninterfaces = [\"wg0\", \"wg0\"]\n"));
         assertEquals("tunnel.interfaces[1]", e.key());
+    }
+
+    @Test
+    void aKeyOrTableWrittenTwiceIsNamedWithItsSecondLine() {
+        ConfigException key = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[lan]\nallow = true\nallow = false\n\n[dns]\nmode = \"off\"\n"));
+        assertEquals("lan.allow", key.key());
+        assertEquals(3, key.line(), key.getMessage());
+        assertTrue(key.getMessage().contains("first on line 2"), key.getMessage());
+        ConfigException table = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[dns]\nmode = \"off\"\n[lan]\nallow = true\n[dns]\n"));
+        assertEquals("dns", table.key());
+        assertEquals(5, table.line(), table.getMessage());
+        // two [[endpoint]] tables with the same keys are two endpoints, not a duplicate
+        assertEquals(2, assertDoesNotThrow(() -> ConfigLoader.parse(FILE, """
+                [[endpoint]]
+                address = "203.0.113.9"
+                port = 51820
+                [[endpoint]]
+                address = "203.0.113.10"
+                port = 51820
+                """)).endpoints().size());
     }
 
     @Test
