@@ -47,7 +47,7 @@ import java.util.function.Consumer;
  * </ul>
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
  * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes
- * through its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript#guardOf}).
+ * through its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript.Transaction}).
  * Stopping it changes nothing in the kernel: the block and the grants stay.
  */
 public final class Daemon {

@@ -31,7 +31,7 @@ public final class Nft {
 
     /**
      * The same, applying changes through {@code session} while it lives, the guard table's included (see
-     * {@link NftScript#guardOf}); while it does not, changes start nft and touch the plain table only.
+     * {@link NftScript.Transaction}); while it does not, changes start nft and touch the plain table only.
      */
     public Nft withSession(NftSession session) {
         return new Nft(runner, session);
@@ -43,17 +43,17 @@ public final class Nft {
      * applied again: our scripts are idempotent but for deleting an element that is already gone, which then
      * fails with nft's message.
      */
-    public void apply(String script) throws NftException {
+    public void apply(NftScript.Transaction script) throws NftException {
         if (session != null && session.alive()) {
             try {
                 // the guard table changes in the same transaction: only the session may change it
-                session.apply(script + NftScript.guardOf(script));
+                session.apply(script.plain() + script.guard());
                 return;
             } catch (NftSession.Broken e) {
                 // fall through: nft started for this change
             }
         }
-        CommandRunner.Result r = run(List.of("nft", "-f", "-"), script);
+        CommandRunner.Result r = run(List.of("nft", "-f", "-"), script.plain());
         if (!r.ok()) throw new NftException("nft refused the change (nothing was applied): " + r.stderr().strip());
     }
 

@@ -20,7 +20,6 @@ import java.util.stream.Collectors;
 public final class NftScript {
     public static final String FAMILY = "inet";
     public static final String TABLE = "killswitch";
-    private static final String QUALIFIED = FAMILY + " " + TABLE;
 
     /** The counters {@code status} reports: packets dropped by each base chain, and DNS refused. */
     public static final List<String> COUNTERS = List.of("dropped_out", "dropped_dns", "dropped_in", "dropped_forward");
@@ -45,16 +44,7 @@ public final class NftScript {
      * {@code flush table} empties the chains but not the sets, so each set is flushed as well.
      */
     public static String full(Policy policy) {
-        StringBuilder s = new StringBuilder();
-        s.append("#!/usr/sbin/nft -f\n");
-        s.append("# killswitch ruleset, rendered from the config; applied as one transaction\n");
-        s.append("add table ").append(QUALIFIED).append('\n');
-        s.append("flush table ").append(QUALIFIED).append('\n');
-        s.append(table());
-        Map<String, List<String>> elements = elements(policy);
-        for (String set : elements.keySet()) s.append("flush set ").append(QUALIFIED).append(' ').append(set).append('\n');
-        elements.forEach((set, values) -> appendAdd(s, set, values));
-        return s.toString();
+        return full(policy, Target.PLAIN);
     }
 
     /**
@@ -65,63 +55,111 @@ public final class NftScript {
      * or a running pause would count as a difference.
      */
     public static String elementChanges(Policy from, Policy to) {
-        Map<String, List<String>> before = elements(from);
-        Map<String, List<String>> after = elements(to);
-        StringBuilder s = new StringBuilder();
-        for (String set : after.keySet()) {
-            if (Objects.equals(before.get(set), after.get(set))) continue;
-            s.append("flush set ").append(QUALIFIED).append(' ').append(set).append('\n');
-            appendAdd(s, set, after.get(set));
-        }
-        return s.toString();
+        return elementChanges(from, to, Target.PLAIN);
     }
 
     public static String delete() {
-        return "delete table " + QUALIFIED + "\n";
+        return delete(Target.PLAIN);
     }
 
     /** The guard table's name: {@value}. */
     public static final String GUARD_TABLE = "killswitch_guard";
-    private static final String GUARD = FAMILY + " " + GUARD_TABLE;
-    private static final java.util.regex.Pattern PLAIN_NAME = java.util.regex.Pattern.compile(" " + QUALIFIED + "( |$)");
 
     /**
-     * The same transaction for the guard table: a table with {@code flags owner}, held by the service's
-     * long-running {@code nft -i}, which no other process can flush, delete or change, and which the kernel
-     * removes when that process ends. It carries the same drop policy and allowances as the plain table
-     * (which stays: it survives the service and is what boot loads). Its base chains run just after the
-     * plain table's ({@code priority filter + 1}): while the plain table is there, it decides, and its
-     * counters (leak-test's included) see every drop; the guard only decides once someone removed it.
-     * <p>
-     * {@code plainScript} is one of this class's own scripts ({@link #full}, {@link #elementChanges},
-     * {@link #delete}); the guard's version is appended to it in the same transaction. An owned table
-     * cannot be added again without its flag, so "add table" becomes {@code table ... { flags owner; }},
-     * which creates it or leaves it as it is; a delete is preceded by that too, so it never fails on an
-     * absent guard.
+     * One of our transactions, rendered for the plain table and for the guard table. The guard is a table
+     * with {@code flags owner}, held by the service's long-running {@code nft -i}, which no other process can
+     * flush, delete or change, and which the kernel removes when that process ends. It carries the same drop
+     * policy and allowances as the plain table (which stays: it survives the service and is what boot loads).
+     * Its base chains run just after the plain table's ({@code priority filter + 1}): while the plain table is
+     * there, it decides, and its counters (leak-test's included) see every drop; the guard only decides once
+     * someone removed it. An owned table cannot be added again without its flag, so the guard's "add table"
+     * is {@code table ... { flags owner; }}, which creates it or leaves it as it is; its delete is preceded by
+     * that too, so it never fails on an absent guard.
+     *
+     * @param plain the transaction for {@code inet killswitch}; empty when it changes nothing
+     * @param guard the same for {@code inet killswitch_guard}, without comments
      */
-    public static String guardOf(String plainScript) {
-        StringBuilder g = new StringBuilder();
-        for (String line : plainScript.split("\n")) {
-            if (line.isEmpty() || line.startsWith("#") || line.strip().startsWith("#")) continue;
-            if (line.equals("add table " + QUALIFIED)) {
-                g.append("table ").append(GUARD).append(" { flags owner; }\n");
-            } else if (line.equals("delete table " + QUALIFIED)) {
-                g.append("table ").append(GUARD).append(" { flags owner; }\n").append("delete table ").append(GUARD).append('\n');
-            } else if (line.equals("table " + QUALIFIED + " {")) {
-                g.append("table ").append(GUARD).append(" {\n\tflags owner\n");
-            } else if (line.contains(" priority filter;")) {
-                g.append(line.replace(" priority filter;", " priority filter + 1;")).append('\n');
-            } else {
-                g.append(PLAIN_NAME.matcher(line).replaceAll(" " + GUARD + "$1")).append('\n');
-            }
+    public record Transaction(String plain, String guard) {
+        public boolean isEmpty() {
+            return plain.isEmpty();
         }
-        return g.toString();
     }
 
-    private static void appendAdd(StringBuilder s, String set, List<String> values) {
-        if (values.isEmpty()) return;
-        s.append("add element ").append(QUALIFIED).append(' ').append(set)
-                .append(" { ").append(String.join(", ", values)).append(" }\n");
+    /** {@link #full} for both tables. */
+    public static Transaction install(Policy policy) {
+        return new Transaction(full(policy), full(policy, Target.GUARD));
+    }
+
+    /** {@link #elementChanges} for both tables. */
+    public static Transaction changes(Policy from, Policy to) {
+        return new Transaction(elementChanges(from, to), elementChanges(from, to, Target.GUARD));
+    }
+
+    /** {@link #delete} for both tables. */
+    public static Transaction removal() {
+        return new Transaction(delete(), delete(Target.GUARD));
+    }
+
+    /** The table a script is rendered for: the plain one, or the service's owner-flagged guard. */
+    private enum Target {
+        PLAIN(FAMILY + " " + TABLE, "filter"),
+        GUARD(FAMILY + " " + GUARD_TABLE, "filter + 1");
+
+        final String name;
+        final String priority;
+
+        Target(String name, String priority) {
+            this.name = name;
+            this.priority = priority;
+        }
+
+        /** Creates the table or leaves it as it is. */
+        String declare() {
+            return this == PLAIN ? "add table " + name : "table " + name + " { flags owner; }";
+        }
+
+        /** The lines as one script; the guard's without comments and blank lines (the plain table's say why). */
+        String script(List<String> lines) {
+            StringBuilder s = new StringBuilder();
+            for (String line : lines) {
+                if (this == GUARD && (line.isBlank() || line.strip().startsWith("#"))) continue;
+                s.append(line).append('\n');
+            }
+            return s.toString();
+        }
+    }
+
+    private static String full(Policy policy, Target t) {
+        List<String> s = new ArrayList<>();
+        s.add("#!/usr/sbin/nft -f");
+        s.add("# killswitch ruleset, rendered from the config; applied as one transaction");
+        s.add(t.declare());
+        s.add("flush table " + t.name);
+        table(s, t);
+        Map<String, List<String>> elements = elements(policy);
+        for (String set : elements.keySet()) s.add("flush set " + t.name + " " + set);
+        elements.forEach((set, values) -> addElements(s, t, set, values));
+        return t.script(s);
+    }
+
+    private static String elementChanges(Policy from, Policy to, Target t) {
+        Map<String, List<String>> before = elements(from);
+        Map<String, List<String>> after = elements(to);
+        List<String> s = new ArrayList<>();
+        for (String set : after.keySet()) {
+            if (Objects.equals(before.get(set), after.get(set))) continue;
+            s.add("flush set " + t.name + " " + set);
+            addElements(s, t, set, after.get(set));
+        }
+        return t.script(s);
+    }
+
+    private static String delete(Target t) {
+        return t == Target.PLAIN ? "delete table " + t.name + "\n" : t.declare() + "\ndelete table " + t.name + "\n";
+    }
+
+    private static void addElements(List<String> s, Target t, String set, List<String> values) {
+        if (!values.isEmpty()) s.add("add element " + t.name + " " + set + " { " + String.join(", ", values) + " }");
     }
 
     /** The contents of every named set, in declaration order. */
@@ -162,9 +200,9 @@ public final class NftScript {
      * The table's declaration. The order of rules matters and each position is deliberate; the
      * comments in the script say why.
      */
-    private static String table() {
-        List<String> t = new ArrayList<>();
-        t.add("table " + QUALIFIED + " {");
+    private static void table(List<String> t, Target target) {
+        t.add("table " + target.name + " {");
+        if (target == Target.GUARD) t.add("\tflags owner");
         t.add("\tset tunnels { type ifname; flags interval; }");
         t.add("\tset endpoints4 { type ipv4_addr . inet_proto . inet_service; }");
         t.add("\tset endpoints6 { type ipv6_addr . inet_proto . inet_service; }");
@@ -179,7 +217,7 @@ public final class NftScript {
         t.add("\tcounter " + PROBE_COUNTER + " { }");
         t.add("");
         t.add("\tchain output {");
-        t.add("\t\ttype filter hook output priority filter; policy drop;");
+        t.add("\t\ttype filter hook output priority " + target.priority + "; policy drop;");
         t.add("\t\toifname \"lo\" accept");
         t.add("\t\tmeta nfproto @paused accept");
         t.add("\t\t# the tunnel transport, and nothing else on the servers' addresses; before the DNS");
@@ -207,7 +245,7 @@ public final class NftScript {
         t.add("\t}");
         t.add("");
         t.add("\tchain input {");
-        t.add("\t\ttype filter hook input priority filter; policy drop;");
+        t.add("\t\ttype filter hook input priority " + target.priority + "; policy drop;");
         t.add("\t\tiifname \"lo\" accept");
         t.add("\t\tmeta nfproto @paused accept");
         t.add("\t\t# replies to what output let out; output has no such rule (see there)");
@@ -220,7 +258,7 @@ public final class NftScript {
         t.add("\t}");
         t.add("");
         t.add("\tchain forward {");
-        t.add("\t\ttype filter hook forward priority filter; policy drop;");
+        t.add("\t\ttype filter hook forward priority " + target.priority + "; policy drop;");
         t.add("\t\tmeta nfproto @paused accept");
         dnsRules(t, "drop");
         t.add("\t\toifname @tunnels accept");
@@ -239,6 +277,5 @@ public final class NftScript {
         t.add("\t\tdrop");
         t.add("\t}");
         t.add("}");
-        return String.join("\n", t) + "\n";
     }
 }

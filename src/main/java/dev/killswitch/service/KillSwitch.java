@@ -90,7 +90,7 @@ public final class KillSwitch {
         try (StateStore.Lock lock = store.lock()) {
             RuntimeState state = store.load();
             Policy policy = PolicyBuilder.build(config, state, clock.instant());
-            nft.apply(NftScript.full(policy));
+            nft.apply(NftScript.install(policy));
             store.save(state);   // the state file says "enabled" to a service that starts later
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
@@ -123,7 +123,7 @@ public final class KillSwitch {
                 LOG.error("could not put the DNS configuration back: {}", e.getMessage());
             }
             boolean present = nft.tableExists();
-            if (present) nft.apply(NftScript.delete());
+            if (present) nft.apply(NftScript.removal());
             store.clear();
             LOG.warn("disabled: the kill switch no longer blocks anything (asked by {})", actor);
             return present;
@@ -189,7 +189,7 @@ public final class KillSwitch {
             Instant now = clock.instant();
             if (until == null || now.isBefore(until)) return null;
             RuntimeState after = state.withPause(null);
-            nft.apply(NftScript.full(PolicyBuilder.build(config, after, now)));
+            nft.apply(NftScript.install(PolicyBuilder.build(config, after, now)));
             store.save(after);
             LOG.warn("the pause ended at {} by the wall clock: the block is back (asked by {})", until, actor);
             return until;
@@ -212,7 +212,7 @@ public final class KillSwitch {
         }
         try (StateStore.Lock lock = store.lock()) {
             if (nft.tableExists()) return false;
-            nft.apply(NftScript.full(PolicyBuilder.build(config, store.load(), clock.instant())));
+            nft.apply(NftScript.install(PolicyBuilder.build(config, store.load(), clock.instant())));
             if (problem != null) LOG.error("{}; installed the safe default block instead", problem);
             LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
                     config.describeSource(), actor);
@@ -276,7 +276,7 @@ public final class KillSwitch {
             Policy to = PolicyBuilder.build(config, after, now);
             // One nft run in the usual case: the element change itself fails (as a whole) when the table is
             // gone, and only then is the table looked for.
-            String script = NftScript.elementChanges(from, to);
+            NftScript.Transaction script = NftScript.changes(from, to);
             boolean installed = false;
             boolean whole = false;
             if (script.isEmpty()) {
@@ -292,7 +292,7 @@ public final class KillSwitch {
                     if (whole) LOG.warn("the element change was refused ({}); loaded the whole table instead", e.getMessage());
                 }
             }
-            if (installed || whole) nft.apply(NftScript.full(to));
+            if (installed || whole) nft.apply(NftScript.install(to));
             // Fail closed: a hook that finds no baseline installs it, with this change in it.
             if (installed) LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
             store.save(after);

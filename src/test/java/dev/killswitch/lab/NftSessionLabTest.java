@@ -60,7 +60,7 @@ class NftSessionLabTest {
             assertThrows(NftSession.Broken.class, () -> session.apply("add element inet t s { wg3 }\n"));
             ProcessRunner real = new ProcessRunner();
             Nft nft = new Nft((argv, stdin) -> real.run(Sh.inNs(lab.clientNs(), argv), stdin)).withSession(session);
-            nft.apply("add element inet t s { wg3 }\n");
+            nft.apply(new dev.killswitch.nft.NftScript.Transaction("add element inet t s { wg3 }\n", ""));
             assertTrue(set(lab).contains("\"wg3\""), set(lab));
         }
     }

@@ -50,17 +50,16 @@ class NftScriptTest {
     @Test
     void theGuardTableOfTheExampleAndItsChanges() throws Exception {
         RuntimeState state = RuntimeState.EMPTY.withGrant("wg5", g -> g.withTraffic(true)).withPause(NOW.plusSeconds(90));
-        String full = NftScript.full(PolicyBuilder.build(example(), state, NOW));
-        assertGolden("guard-example.nft", NftScript.guardOf(full));
+        String guard = NftScript.install(PolicyBuilder.build(example(), state, NOW)).guard();
+        assertGolden("guard-example.nft", guard);
         Policy before = PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW);
         Policy after = PolicyBuilder.build(example(), RuntimeState.EMPTY.withGrant("wg5", g -> g.withTraffic(true)), NOW);
         assertEquals("""
                 flush set inet killswitch_guard tunnels
                 add element inet killswitch_guard tunnels { "tun*", "wg0", "wg5" }
-                """, NftScript.guardOf(NftScript.elementChanges(before, after)));
+                """, NftScript.changes(before, after).guard());
         assertEquals("table inet killswitch_guard { flags owner; }\ndelete table inet killswitch_guard\n",
-                NftScript.guardOf(NftScript.delete()));
-        String guard = NftScript.guardOf(full);
+                NftScript.removal().guard());
         assertTrue(!guard.contains("inet killswitch ") && !guard.contains("inet killswitch\n"), guard);
         assertEquals(3, guard.split("priority filter \\+ 1;", -1).length - 1, guard);
     }
