@@ -53,6 +53,23 @@ class SystemdUnitsTest {
         assertTrue((r.stdout() + r.stderr()).contains("simpel"), r.describe());
     }
 
+    /**
+     * Debian's nftables.service runs "flush ruleset" when it starts: the boot unit must load the baseline after
+     * it (and still before the network), or the baseline is wiped whenever that unit runs second.
+     */
+    @Test
+    void theBootUnitLoadsAfterNftablesServiceAndBeforeTheNetwork() throws IOException {
+        List<String> lines = Files.readAllLines(LabSupport.projectDir().resolve("hooks/killswitch-boot.service"));
+        List<String> after = new ArrayList<>();
+        List<String> before = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith("After=")) after.addAll(List.of(line.substring(6).trim().split("\\s+")));
+            if (line.startsWith("Before=")) before.addAll(List.of(line.substring(7).trim().split("\\s+")));
+        }
+        assertTrue(after.contains("nftables.service"), "After= " + after);
+        assertTrue(before.contains("network-pre.target"), "Before= " + before);
+    }
+
     @Test
     void theDaemonUnitsJvmOptionsStartThisJdk() {
         assertFalse(ServiceJvm.unit(LabSupport.projectDir().resolve("hooks/killswitch.service")).isEmpty(),
