@@ -231,6 +231,64 @@ class NmProfilesLabTest {
         awaitHole("203.0.113.8 . udp . 51820", false);
     }
 
+    /**
+     * Roaming: the VPN up over the first uplink, traffic at 10,000 pps, then the physical connection switched to a
+     * second link and profile. NetworkManager brings the VPN back by itself (the uplinks' connection.secondaries
+     * name it); no plaintext and no DNS leave on either link meanwhile, and resolv.conf follows the VPN back.
+     */
+    @Test
+    @Order(6)
+    void roamingToAnotherUplinkLeaksNothingAndTheVpnComesBack() throws Exception {
+        String isp2 = nm.addSecondUplink();
+        lab.countAtIsp("plain2", "iifname \"" + isp2 + "\" ip daddr 203.0.113.0/24 udp dport != " + NetworkManagerLab.VPN_PORT);
+        lab.countAtIsp("plain2v6", "iifname \"" + isp2 + "\" ip6 daddr 2001:db8::/32 udp dport " + PORT);
+        lab.countAtIsp("dns2", "iifname \"" + isp2 + "\" meta l4proto { tcp, udp } th dport { 53, 853 }");
+        String uuid = nm.vpnUuid();
+        for (String uplink : List.of(NetworkManagerLab.PHYS_NAME, NetworkManagerLab.PHYS2_NAME)) {
+            nm.nmcli("connection", "modify", uplink, "connection.secondaries", uuid).orThrow();
+        }
+        upAndGranted();
+        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 10_000, 30_000);
+        Proc.sleep(500);
+        for (String c : List.of("plain", "dnsplain", "plain2", "plain2v6", "dns2")) lab.resetCounter(c);
+        long tunBefore = lab.packets("tun");
+        long start = System.nanoTime();
+        nm.nmcli("--wait", "20", "connection", "down", NetworkManagerLab.PHYS_NAME).orThrow();
+        Sh.Result up2 = nm.nmcli("--wait", "20", "connection", "up", NetworkManagerLab.PHYS2_NAME);
+        assertTrue(up2.ok(), up2.describe() + "\n" + nm.networkManagerLog());
+        long backAt;
+        try {
+            awaitTrue(() -> "activated".equals(nm.vpnState()), Duration.ofSeconds(20),
+                    "NetworkManager activating the VPN again as the new uplink's secondary");
+            long tunAtReconnect = lab.packets("tun");
+            awaitTrue(() -> lab.packets("tun") > tunAtReconnect + 100, Duration.ofSeconds(20),
+                    "traffic through the tunnel again over the second uplink");
+            backAt = ms(start);
+        } finally {
+            pacer.stop();
+        }
+        assertTrue(tunBefore > 2000, "traffic through the tunnel before the switch: " + tunBefore);
+        awaitTrue(() -> readResolvConf().contains("nameserver " + NetworkManagerLab.SERVER_TUN_V4), Duration.ofSeconds(5),
+                "resolv.conf pointing at the VPN's resolver again");
+        String route = lab.execInClient("ip", "route", "get", NetworkManagerLab.SERVER_TUN_V4).orThrow().stdout();
+        assertTrue(route.contains("dev " + nm.clientTun()), route);
+        Map<String, Long> leaks = new LinkedHashMap<>();
+        for (String c : List.of("plain", "dnsplain", "plain2", "plain2v6", "dns2")) leaks.put(c, lab.packets(c));
+        report.put("roaming: switch started to traffic through the tunnel again, ms", backAt);
+        report.put("roaming: plaintext and DNS counted at the ISP on both links", leaks);
+        leaks.forEach((c, n) -> assertEquals(0L, n, "counted at the ISP while roaming: " + c));
+        String endpoints = endpoints4();
+        assertEquals(1, elements(endpoints), "still only the profile's server: " + endpoints);
+    }
+
+    private String readResolvConf() {
+        try {
+            return Files.readString(lab.resolvConf());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     // ---- helpers ----
 
     private String openvpnData(String remote) {
