@@ -120,7 +120,12 @@ final class Commands {
                     "a granted tunnel that is not up, routes that send traffic around a granted tunnel (by prefix and",
                     "interface, e.g. a DHCP server's 0.0.0.0/1 and 128.0.0.0/1 via the physical link: TunnelVision),",
                     "where the default route points, and VPN links (wireguard, tun, tap, ppp) up but not granted",
-                    "(--json: \"blocking\" and \"default_routes\"). These are informational: they leave the exit code alone."})
+                    "(--json: \"blocking\" and \"default_routes\"). These are informational: they leave the exit code alone.",
+                    "",
+                    "With the service running it lists NetworkManager's saved VPN profiles (NM VPNs): whose servers are",
+                    "allowed and why, which are not ([networkmanager] in the config: a profile restricted to a user counts",
+                    "only when named), and servers given as host names, which are never resolved, with what to do",
+                    "(--json: \"networkmanager_profiles\")."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 
