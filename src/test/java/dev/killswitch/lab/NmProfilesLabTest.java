@@ -125,6 +125,12 @@ class NmProfilesLabTest {
         } finally {
             monitor.close();
         }
+        // a NewConnection from another process on the bus: ignored (it would only make the service read again)
+        Sh.Result spoof = nm.exec("dbus-send", "--system", "--type=signal", "/org/freedesktop/NetworkManager/Settings",
+                "org.freedesktop.NetworkManager.Settings.NewConnection", "objpath:/org/freedesktop/NetworkManager/Settings/999");
+        assertTrue(spoof.ok(), spoof.describe());
+        awaitTrue(() -> daemon.stderr().contains("ignored NewConnection on /org/freedesktop/NetworkManager/Settings from"),
+                Duration.ofSeconds(5), "the service ignoring a NewConnection not sent by NetworkManager");
         // edited: the hole moves (the old one closes in the same transaction)
         nm.nmcli("connection", "modify", "addedvpn", "vpn.data", openvpnData("203.0.113.21:1196 203.0.113.22"))
                 .orThrow();
