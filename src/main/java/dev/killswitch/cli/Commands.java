@@ -605,10 +605,10 @@ final class Commands {
         private static void nmProfilesJson(ObjectNode root, Status s) {
             ArrayNode list = root.putArray("networkmanager_profiles");
             if (s.nmProfiles() == null) {
-                root.putNull("networkmanager_profiles_read_at");
+                root.putNull("networkmanager_profiles_changed_at");
                 return;
             }
-            root.put("networkmanager_profiles_read_at", s.nmProfiles().readAt());
+            root.put("networkmanager_profiles_changed_at", s.nmProfiles().changedAt());
             for (dev.killswitch.service.NmProfileStatus p : s.nmProfiles().profiles()) {
                 ObjectNode o = list.addObject();
                 o.put("uuid", p.uuid());
@@ -629,7 +629,7 @@ final class Commands {
             if (s.nmProfiles() == null) return;
             List<dev.killswitch.service.NmProfileStatus> all = s.nmProfiles().profiles();
             b.append("  NM VPNs:    ").append(all.isEmpty() ? "no saved VPN profile" : all.size() + " saved VPN profile(s)")
-                    .append(", read by the service at ").append(s.nmProfiles().readAt()).append('\n');
+                    .append(", as the service judged them (changed at ").append(s.nmProfiles().changedAt()).append(")\n");
             for (dev.killswitch.service.NmProfileStatus p : all) {
                 String name = "'" + dev.killswitch.config.Validate.printable(p.id()) + "' (" + dev.killswitch.config.Validate.printable(p.uuid()) + ")";
                 b.append("              - ").append(name).append(": ");

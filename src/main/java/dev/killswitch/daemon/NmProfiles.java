@@ -181,7 +181,7 @@ final class NmProfiles {
             String body = Json.write(profiles);
             if (body.equals(lastStatus)) return;
             Map<String, Object> root = new LinkedHashMap<>();
-            root.put("read_at", Instant.now().toString());
+            root.put("changed_at", Instant.now().toString());
             root.put("profiles", profiles);
             StateStore.writeAtomically(statusFile(store.dir()), Json.write(root));
             lastStatus = body;

@@ -29,9 +29,10 @@ public record NmProfileStatus(String uuid, String id, String type, List<String> 
     public static final String HOST_NAME_ADVICE = "write the server's IP address in the profile, or add it as an "
             + "[[endpoint]] (address, port, protocol) to killswitch.toml";
 
-    /** The profiles and when they were read (an ISO instant), or null when the service never wrote the file. */
-    public record Report(String readAt, List<NmProfileStatus> profiles) {}
+    /** The profiles, and when what the service made of them last changed (an ISO-8601 instant, UTC). */
+    public record Report(String changedAt, List<NmProfileStatus> profiles) {}
 
+    /** The file's report; null when the service never wrote it. Throws when it does not read. */
     public static Report read(Path stateDir) throws IOException {
         Path file = stateDir.resolve(FILE);
         Map<String, Object> root;
@@ -48,6 +49,6 @@ public record NmProfileStatus(String uuid, String id, String type, List<String> 
                     Json.strings(m.get("endpoints"), "endpoints"), Json.strings(m.get("host_names"), "host_names"),
                     Json.strings(m.get("problems"), "problems")));
         }
-        return new Report(String.valueOf(root.get("read_at")), List.copyOf(out));
+        return new Report(String.valueOf(root.get("changed_at")), List.copyOf(out));
     }
 }

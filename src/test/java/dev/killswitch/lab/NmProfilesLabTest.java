@@ -157,6 +157,8 @@ class NmProfilesLabTest {
                 && text.contains("write the server's IP address in the profile, or add it as an [[endpoint]]"), text);
         String json = ks.run("status", "--json").stdout();
         assertTrue(json.contains("\"host_names\" : [ \"vpn.example.net 1194/udp\" ]") && json.contains("\"what_to_do\""), json);
+        assertTrue(json.contains("\"networkmanager_profiles_changed_at\" : \""), json);
+        System.out.println("[nm-profiles] status with a host-name profile:\n" + text);
         lab.resetCounter("dnsplain");
         lab.resetCounter("plain");
         Sh.Result up = nm.nmcli("--wait", "6", "connection", "up", "namedvpn");
