@@ -120,7 +120,12 @@ final class Commands {
                     "a granted tunnel that is not up, routes that send traffic around a granted tunnel (by prefix and",
                     "interface, e.g. a DHCP server's 0.0.0.0/1 and 128.0.0.0/1 via the physical link: TunnelVision),",
                     "where the default route points, and VPN links (wireguard, tun, tap, ppp) up but not granted",
-                    "(--json: \"blocking\" and \"default_routes\"). These are informational: they leave the exit code alone."})
+                    "(--json: \"blocking\" and \"default_routes\"). These are informational: they leave the exit code alone.",
+                    "",
+                    "With the service running it lists NetworkManager's saved VPN profiles (NM VPNs): whose servers are",
+                    "allowed and why, which are not ([networkmanager] in the config: a profile restricted to a user counts",
+                    "only when named), and servers given as host names, which are never resolved, with what to do",
+                    "(--json: \"networkmanager_profiles\")."})
     static final class Status_ implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -553,6 +558,7 @@ final class Commands {
             dnsJson(root.putObject("resolver"), s.dns());
             root.put("guard_table", s.guardHeld());
             blockingJson(root, s);
+            nmProfilesJson(root, s);
             ObjectNode tamper = root.putObject("tamper");
             tamper.put("repaired", s.tamper().count());
             if (s.tamper().last() != null) tamper.put("last_at", s.tamper().last().toString());
@@ -593,6 +599,52 @@ final class Commands {
                 o.put("table", d.route().table());
                 o.put("through_tunnel", d.throughTunnel());
                 o.put("overridden", d.overridden());
+            }
+        }
+
+        private static void nmProfilesJson(ObjectNode root, Status s) {
+            ArrayNode list = root.putArray("networkmanager_profiles");
+            if (s.nmProfiles() == null) {
+                root.putNull("networkmanager_profiles_changed_at");
+                return;
+            }
+            root.put("networkmanager_profiles_changed_at", s.nmProfiles().changedAt());
+            for (dev.killswitch.service.NmProfileStatus p : s.nmProfiles().profiles()) {
+                ObjectNode o = list.addObject();
+                o.put("uuid", p.uuid());
+                o.put("id", p.id());
+                o.put("type", p.type());
+                p.users().forEach(o.putArray("users")::add);
+                o.put("counts", p.counts());
+                o.put("why", p.why());
+                p.endpoints().forEach(o.putArray("endpoints")::add);
+                p.hostNames().forEach(o.putArray("host_names")::add);
+                if (!p.hostNames().isEmpty()) o.put("what_to_do", dev.killswitch.service.NmProfileStatus.HOST_NAME_ADVICE);
+                p.problems().forEach(o.putArray("problems")::add);
+            }
+        }
+
+        /** NetworkManager's VPN profiles as the service judged them: which open a hole, which do not and why. */
+        private static void nmProfilesText(StringBuilder b, Status s) {
+            if (s.nmProfiles() == null) return;
+            List<dev.killswitch.service.NmProfileStatus> all = s.nmProfiles().profiles();
+            b.append("  NM VPNs:    ").append(all.isEmpty() ? "no saved VPN profile" : all.size() + " saved VPN profile(s)")
+                    .append(", as the service judged them (changed at ").append(s.nmProfiles().changedAt()).append(")\n");
+            for (dev.killswitch.service.NmProfileStatus p : all) {
+                String name = "'" + dev.killswitch.config.Validate.printable(p.id()) + "' (" + dev.killswitch.config.Validate.printable(p.uuid()) + ")";
+                b.append("              - ").append(name).append(": ");
+                if (!p.counts()) b.append("NOT allowed: ").append(p.why());
+                else if (p.endpoints().isEmpty()) b.append("counts (").append(p.why()).append("), but no server is allowed");
+                else b.append("allowed ").append(String.join(", ", p.endpoints())).append(" (").append(p.why()).append(')');
+                b.append('\n');
+                if (!p.hostNames().isEmpty()) {
+                    b.append("                HOST NAME(S) not resolved, not allowed (no DNS leaves outside the tunnel): ")
+                            .append(String.join(", ", p.hostNames().stream().map(dev.killswitch.config.Validate::printable).toList()))
+                            .append("; ").append(dev.killswitch.service.NmProfileStatus.HOST_NAME_ADVICE).append('\n');
+                }
+                for (String problem : p.problems()) {
+                    b.append("                ").append(problem).append('\n');   // its values were made printable when found
+                }
             }
         }
 
@@ -678,6 +730,7 @@ final class Commands {
                     : s.tamper().count() + " change(s) by others repaired; the last at " + s.tamper().last() + ": "
                     + s.tamper().what()).append('\n');
             blockingText(b, s);
+            nmProfilesText(b, s);
             if (s.matchesConfig()) b.append("  kernel:     matches the config\n");
             else {
                 b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");

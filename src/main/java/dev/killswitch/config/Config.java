@@ -11,6 +11,7 @@ import java.util.List;
  *                            Ethernet-type links (a veth to a VPN's namespace); see {@link TunnelLinks}
  * @param lanAllowPublic {@code lan.allow_public}: the LAN networks may cover public addresses (never all of
  *                       them); see {@link AddressSpace}
+ * @param networkManager the {@code [networkmanager]} table: whose saved VPN profiles open a hole for their servers
  */
 public record Config(
         Path source,
@@ -23,7 +24,8 @@ public record Config(
         List<IpAddress> dnsServers,
         DnsMode dnsMode,
         DnsOverTls dnsOverTls,
-        List<Integer> inboundTcpPorts) {
+        List<Integer> inboundTcpPorts,
+        NmProfileChoice networkManager) {
 
     public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
             Network.parse("10.0.0.0/8"), Network.parse("172.16.0.0/12"), Network.parse("192.168.0.0/16"),
@@ -37,6 +39,15 @@ public record Config(
         java.util.Objects.requireNonNull(dnsMode, "dnsMode");
         java.util.Objects.requireNonNull(dnsOverTls, "dnsOverTls");
         inboundTcpPorts = List.copyOf(inboundTcpPorts);
+        java.util.Objects.requireNonNull(networkManager, "networkManager");
+    }
+
+    /** Without a {@code [networkmanager]} table: its defaults. */
+    public Config(Path source, List<String> tunnelInterfaces, boolean tunnelAllowEthernet, List<Endpoint> endpoints,
+            boolean lanAllow, List<Network> lanNetworks, boolean lanAllowPublic, List<IpAddress> dnsServers,
+            DnsMode dnsMode, DnsOverTls dnsOverTls, List<Integer> inboundTcpPorts) {
+        this(source, tunnelInterfaces, tunnelAllowEthernet, endpoints, lanAllow, lanNetworks, lanAllowPublic, dnsServers,
+                dnsMode, dnsOverTls, inboundTcpPorts, NmProfileChoice.DEFAULT);
     }
 
     /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}). */

@@ -74,9 +74,16 @@ public final class ConfigCache {
                 if (port < 1 || port > 65535) return null;
                 inbound.add(port);
             }
+            // a cache written before [networkmanager] existed lacks it: parse the file
+            if (!(root.get("nm_system_profiles") instanceof Boolean systemProfiles)) return null;
+            List<String> profiles = Json.strings(root.get("nm_profiles"), "nm_profiles");
+            for (String p : profiles) {
+                if (NmProfileChoice.nameProblem(p) != null) return null;
+            }
             return new Config(file, tunnels, Boolean.TRUE.equals(root.get("tunnel_allow_ethernet")), endpoints,
                     Boolean.TRUE.equals(root.get("lan_allow")), lan, allowPublic, dns,
-                    DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound);
+                    DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound,
+                    new NmProfileChoice(systemProfiles, profiles));
         } catch (IOException | RuntimeException e) {
             return null; // no cache, or one that does not read: parse the file
         }
@@ -100,6 +107,8 @@ public final class ConfigCache {
         root.put("dns_mode", c.dnsMode().configName());
         root.put("dns_over_tls", c.dnsOverTls().configName());
         root.put("inbound_tcp", c.inboundTcpPorts().stream().map(Integer::longValue).toList());
+        root.put("nm_system_profiles", c.networkManager().systemProfiles());
+        root.put("nm_profiles", c.networkManager().profiles());
         try {
             StateStore.writeAtomically(cacheFile, Json.write(root));
         } catch (IOException e) {

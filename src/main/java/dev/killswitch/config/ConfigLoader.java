@@ -24,12 +24,13 @@ public final class ConfigLoader {
     private static final TomlMapper TOML = new TomlMapper();
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound"),
+            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager"),
             "tunnel", Set.of("interfaces", "allow_ethernet"),
             "endpoint", Set.of("address", "port", "protocol"),
             "lan", Set.of("allow", "networks", "allow_public"),
             "dns", Set.of("servers", "mode", "over_tls"),
-            "inbound", Set.of("tcp_ports"));
+            "inbound", Set.of("tcp_ports"),
+            "networkmanager", Set.of("system_profiles", "profiles"));
 
     private ConfigLoader() {}
 
@@ -137,8 +138,18 @@ public final class ConfigLoader {
             JsonNode inbound = table(root, "inbound");
             List<Integer> tcpPorts = list(inbound, "inbound.tcp_ports", List.of(), ConfigLoader::port);
 
+            JsonNode nm = table(root, "networkmanager");
+            boolean systemProfiles = value(nm, "networkmanager.system_profiles", false, ConfigLoader::bool,
+                    NmProfileChoice.DEFAULT.systemProfiles());
+            List<String> profiles = list(nm, "networkmanager.profiles", List.of(), n -> {
+                String name = text(n);
+                String problem = NmProfileChoice.nameProblem(name);
+                if (problem != null) throw new IllegalArgumentException(problem);
+                return name;
+            });
+
             return new Config(file, interfaces, allowEthernet, endpoints, lanAllow, networks, allowPublic, servers, mode,
-                    overTls, tcpPorts);
+                    overTls, tcpPorts, new NmProfileChoice(systemProfiles, profiles));
         }
 
         private JsonNode table(JsonNode root, String name) throws ConfigException {

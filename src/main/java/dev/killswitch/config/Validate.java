@@ -112,6 +112,18 @@ public final class Validate {
         return null;
     }
 
+    private static final Pattern NM_UUID =
+            Pattern.compile("[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}");
+
+    /**
+     * A NetworkManager connection uuid: 32 hex digits in the usual 8-4-4-4-12 groups, dashes optional (as
+     * NetworkManager's nm_utils_is_uuid takes them). Null when valid, else the reason.
+     */
+    public static String nmUuidProblem(String uuid) {
+        if (uuid != null && NM_UUID.matcher(uuid).matches()) return null;
+        return "'" + printable(String.valueOf(uuid)) + "' is not a connection uuid (8-4-4-4-12 hex digits)";
+    }
+
     public static String printable(String s) {
         StringBuilder out = new StringBuilder();
         for (char c : s.toCharArray()) {

@@ -77,7 +77,12 @@ public final class Daemon {
     /** When the state's pause ends by the wall clock, or null (worker thread only; read again after each change). */
     private Instant pauseEnd;
 
-    private enum Event { START, NETWORK_MANAGER, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
+    private enum Event { START, NETWORK_MANAGER, NM_PROFILES, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
+
+    /** NetworkManager's saved VPN profiles and the holes for their servers (worker thread, hints from the bus). */
+    private NmProfiles nmProfiles;
+    /** Set by an {@code enable} asked of the service: the profiles' servers are put back in the state it loads. */
+    private boolean profilesAfterRequest;
 
     /**
      * @param resync      how often NetworkManager's VPNs are read without a signal
@@ -108,10 +113,14 @@ public final class Daemon {
      */
     public int run(Runnable onReady) throws IOException {
         tamperLog = TamperLog.read(store.dir());
+        nmProfiles = new NmProfiles(store, log);
         session = startNftSession();
         monitor = startRulesetMonitor();
         try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER), this::sleeping)) {
+             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER), this::sleeping, path -> {
+                 nmProfiles.hint(path);
+                 events.add(Event.NM_PROFILES);
+             })) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
                 events.add(Event.RESOLV_CONF);
                 return null;
@@ -187,6 +196,7 @@ public final class Daemon {
             }
             if (ch != null) dnsProblem = ch.dnsProblem();
             disabledOnPurpose = r.op().equals("disable");
+            if (r.op().equals("enable")) profilesAfterRequest = true;
             log.accept("did " + r.describe() + ", asked by " + who);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ok", true);
@@ -276,6 +286,8 @@ public final class Daemon {
         long retryNanos = 0;
         boolean nmDue = false;
         boolean dnsDue = false;
+        boolean profilesDue = false;
+        long profilesAgainAt = 0;
         while (!stopping) {
             Event e;
             try {
@@ -295,6 +307,8 @@ public final class Daemon {
                 if (why.contains(Event.WOKEN)) checkAfterSleep();
                 if (why.contains(Event.START) || why.contains(Event.REQUEST)) pauseEnd = readPauseEnd();
                 if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
+                if (why.contains(Event.NM_PROFILES) || why.contains(Event.START) || profilesAfterRequest) profilesDue = true;
+                profilesAfterRequest = false;
                 if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
             }
             if (pauseEnd != null && !Instant.now().isBefore(pauseEnd)) endOverduePause();
@@ -303,7 +317,15 @@ public final class Daemon {
                 dnsDue = false;
                 enforceDns();
             }
-            if (System.nanoTime() - next > 0) nmDue = true;
+            boolean periodic = System.nanoTime() - next > 0;
+            if (periodic) nmDue = true;
+            if (profilesAgainAt != 0 && System.nanoTime() - profilesAgainAt > 0) profilesDue = true;
+            if (profilesDue || periodic) {
+                profilesDue = false;
+                // before the active VPNs: a profile's server is allowed before anything waits on it
+                boolean ok = nmProfiles.reconcile(nm, ks.withActor("the service, following NetworkManager's profiles"), periodic);
+                profilesAgainAt = ok ? 0 : System.nanoTime() + 500_000_000L;
+            }
             if (!nmDue) continue;
             nmDue = false;
             if (nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager"))) {

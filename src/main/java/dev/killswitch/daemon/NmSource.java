@@ -1,6 +1,7 @@
 package dev.killswitch.daemon;
 
 import dev.killswitch.config.IpAddress;
+import dev.killswitch.nm.NmProfile;
 import java.util.List;
 import java.util.Map;
 
@@ -15,4 +16,16 @@ interface NmSource {
      * read failed half way (an object gone, NetworkManager restarting): the caller reads again later.
      */
     Map<String, List<IpAddress>> activatedVpns(List<String> problems) throws Exception;
+
+    /**
+     * The object paths of NetworkManager's saved connections (Settings.ListConnections); null when
+     * NetworkManager has no owner on the bus. Throws when the read failed.
+     */
+    List<String> connectionPaths() throws Exception;
+
+    /**
+     * One saved connection's settings (GetSettings); throws when it cannot be read (also when it went away since
+     * it was listed: the next list no longer has it).
+     */
+    NmProfile profile(String path) throws Exception;
 }

@@ -3,6 +3,10 @@ package dev.killswitch.daemon;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.nm.NmActiveConnection;
 import dev.killswitch.nm.NmManager;
+import dev.killswitch.nm.NmProfile;
+import dev.killswitch.nm.NmProfileReader;
+import dev.killswitch.nm.NmSettings;
+import dev.killswitch.nm.NmSettingsConnection;
 import dev.killswitch.nm.NmVpnConnection;
 import dev.killswitch.nm.NmVpnReader;
 import java.io.IOException;
@@ -42,6 +46,8 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     private final Thread thread;
     private volatile DBusConnection connection;
     private volatile NmVpnReader reader;
+    private volatile NmProfileReader profileReader;
+    private final Consumer<String> profileHint;
     /** Who owns org.freedesktop.NetworkManager and org.freedesktop.login1. */
     private final NameOwner nmOwner = new NameOwner();
     private final NameOwner logindOwner = new NameOwner();
@@ -49,11 +55,14 @@ final class SystemBusLink implements NmSource, AutoCloseable {
 
     /**
      * {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again;
-     * {@code sleep}: with logind's PrepareForSleep argument (true: about to sleep, false: woken).
+     * {@code sleep}: with logind's PrepareForSleep argument (true: about to sleep, false: woken);
+     * {@code profileHint}: with the object path of a saved connection that was added, changed or removed, or null
+     * when every profile should be read again (connected, a new owner of NetworkManager's name).
      */
-    SystemBusLink(Consumer<String> log, Consumer<String> hint, Consumer<Boolean> sleep) {
+    SystemBusLink(Consumer<String> log, Consumer<String> hint, Consumer<Boolean> sleep, Consumer<String> profileHint) {
         this.log = log;
         this.hint = hint;
+        this.profileHint = profileHint;
         this.sleep = sleep;
         this.thread = new Thread(this::keepConnected, "system-bus");
         this.thread.setDaemon(true);
@@ -77,6 +86,22 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         return o == null ? Map.of() : r.activatedVpns(o, problems);
     }
 
+    @Override
+    public List<String> connectionPaths() throws DBusException {
+        NmProfileReader r = profileReader;
+        String o = nmOwner.get();
+        if (r == null) throw new IllegalStateException("not connected to the system bus");
+        return o == null ? null : r.connectionPaths(o);
+    }
+
+    @Override
+    public NmProfile profile(String path) throws DBusException {
+        NmProfileReader r = profileReader;
+        String o = nmOwner.get();
+        if (r == null || o == null) throw new IllegalStateException("NetworkManager is not on the system bus");
+        return r.profile(o, path);
+    }
+
     private void keepConnected() {
         Duration wait = FIRST_RETRY;
         int failedTries = 0;
@@ -87,6 +112,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
                 failedTries = 0;
                 wait = FIRST_RETRY;
                 hint.accept("connected to the system bus");
+                profileHint.accept(null);
                 while (!closed && connection.isConnected()) sleep(Duration.ofMillis(500));
                 if (closed) return;
                 log.accept("lost the connection to the system bus; NetworkManager's grants stay as they are until it is back");
@@ -128,6 +154,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
             if (nm) {
                 nmOwner.fromSignal(newOwner);
                 hint.accept("new owner");
+                profileHint.accept(null);
             } else {
                 logindOwner.fromSignal(newOwner);
             }
@@ -150,6 +177,22 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         c.addSigHandler(NmVpnConnection.VpnStateChanged.class, s -> {
             if (fromOwner(s, "VpnStateChanged")) hint.accept("VpnStateChanged " + s.getState() + " " + s.getPath());
         });
+        // saved profiles: added, removed, changed (Updated on the connection's own path)
+        c.addSigHandler(NmSettings.NewConnection.class, s -> {
+            if (NmSettings.OBJECT_PATH.equals(s.getPath()) && fromOwner(s, "NewConnection")) {
+                profileHint.accept(connectionPath(s.getConnection().getPath()));
+            }
+        });
+        c.addSigHandler(NmSettings.ConnectionRemoved.class, s -> {
+            if (NmSettings.OBJECT_PATH.equals(s.getPath()) && fromOwner(s, "ConnectionRemoved")) {
+                profileHint.accept(connectionPath(s.getConnection().getPath()));
+            }
+        });
+        c.addSigHandler(NmSettingsConnection.Updated.class, s -> {
+            if (s.getPath() != null && s.getPath().startsWith(NmSettings.CONNECTION_PATH_PREFIX) && fromOwner(s, "Updated")) {
+                profileHint.accept(connectionPath(s.getPath()));
+            }
+        });
         try {
             String o = bus.GetNameOwner(NmManager.BUS_NAME);
             nmOwner.fromQuery(o);
@@ -164,12 +207,19 @@ final class SystemBusLink implements NmSource, AutoCloseable {
             logindOwner.fromQuery(null);   // no logind (a container, a server without it): no sleep to follow until it appears
         }
         reader = new NmVpnReader(c);
+        profileReader = new NmProfileReader(c);
+    }
+
+    /** A connection path from a signal, or null (read them all) for one that is not a settings path. */
+    private static String connectionPath(String path) {
+        return path != null && path.startsWith(NmSettings.CONNECTION_PATH_PREFIX) ? path : null;
     }
 
     private void disconnect() {
         DBusConnection c = connection;
         connection = null;
         reader = null;
+        profileReader = null;
         nmOwner.reset();
         logindOwner.reset();
         if (c != null) {

@@ -53,6 +53,13 @@ public final class NetworkManagerLab implements AutoCloseable {
     public static final int VPN_PORT = 1194;
     public static final String VPN_NAME = "labvpn";
     public static final String PHYS_NAME = "labphys";
+    /** The second uplink's profile ({@link #addSecondUplink}), for roaming. */
+    public static final String PHYS2_NAME = "labphys2";
+    /** The second uplink: the client's end, and the ISP's (its gateway). Inside 203.0.113.128/26, away from the ISP's public addresses. */
+    public static final String CLIENT2_V4 = "203.0.113.130";
+    public static final String ISP2_V4 = "203.0.113.129";
+    public static final String CLIENT2_V6 = "2001:db8:2::2";
+    public static final String ISP2_V6 = "2001:db8:2::1";
 
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static final String SETUP = """
@@ -173,6 +180,31 @@ public final class NetworkManagerLab implements AutoCloseable {
                         + workDir.resolve("pki/ca.crt") + ", cert=" + workDir.resolve("pki/client.crt") + ", key="
                         + workDir.resolve("pki/client.key") + ", cert-pass-flags=4, dev-type=tun, dev=" + clientTun()
                         + ", remote-cert-tls=server").orThrow();
+    }
+
+    /**
+     * A second uplink for roaming: a veth from the client to the ISP (203.0.113.130/26 and 2001:db8:2::2/64, the
+     * ISP's end 203.0.113.129 and 2001:db8:2::1 as the gateway), under a NetworkManager profile {@link #PHYS2_NAME}
+     * (manual addresses, not activated). The VPN server at the ISP is reachable through either link. Returns the
+     * ISP's end of the new link (for counters); the lab's namespaces take it with them.
+     */
+    public String addSecondUplink() {
+        String client = lab.prefix() + "c1";
+        String isp = lab.prefix() + "i1";
+        Netns.ip(lab.clientNs(), "link", "add", client, "type", "veth", "peer", "name", isp, "netns", lab.ispNs());
+        Netns.ip(lab.ispNs(), "addr", "add", ISP2_V4 + "/26", "dev", isp);
+        Netns.ip(lab.ispNs(), "addr", "add", ISP2_V6 + "/64", "dev", isp, "nodad");
+        Netns.ip(lab.ispNs(), "link", "set", isp, "up");
+        nmcli("connection", "add", "type", "ethernet", "con-name", PHYS2_NAME, "ifname", client,
+                "ipv4.method", "manual", "ipv4.addresses", CLIENT2_V4 + "/26", "ipv4.gateway", ISP2_V4,
+                "ipv6.method", "manual", "ipv6.addresses", CLIENT2_V6 + "/64", "ipv6.gateway", ISP2_V6,
+                "connection.autoconnect", "no").orThrow();
+        return isp;
+    }
+
+    /** The VPN profile's uuid. */
+    public String vpnUuid() {
+        return nmcli("-g", "connection.uuid", "connection", "show", VPN_NAME).orThrow().stdout().trim();
     }
 
     // ---- the client ----

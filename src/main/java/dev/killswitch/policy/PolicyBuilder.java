@@ -27,6 +27,8 @@ public final class PolicyBuilder {
         }
         List<Endpoint> endpoints = new ArrayList<>(config.endpoints());
         state.grants().values().forEach(g -> addAllNew(endpoints, g.endpoints()));
+        // the servers of NetworkManager's saved VPN profiles that count (the service read them)
+        state.profileEndpoints().values().forEach(e -> addAllNew(endpoints, e));
         // DNS precedence: the config's servers when it names any, else what the tunnels brought
         List<IpAddress> dns = new ArrayList<>(config.dnsServers());
         if (dns.isEmpty()) state.grants().values().forEach(g -> addAllNew(dns, g.dns()));

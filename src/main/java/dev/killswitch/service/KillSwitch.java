@@ -155,6 +155,18 @@ public final class KillSwitch {
                 s -> s.withGrant(iface, g -> g.withTraffic(true).withDns(dns)));
     }
 
+    /**
+     * The servers of NetworkManager's saved VPN profiles that count (by connection uuid), reachable outside the
+     * tunnel, replacing those allowed before: one transaction. Null when the state already holds exactly these
+     * (nothing is done).
+     */
+    public Change allowProfileEndpoints(java.util.SortedMap<String, List<Endpoint>> byUuid)
+            throws ConfigException, NftException, IOException {
+        if (store.load().profileEndpoints().equals(byUuid)) return null;
+        return change("allowed the servers of NetworkManager's VPN profiles " + byUuid,
+                s -> s.withProfileEndpoints(byUuid));
+    }
+
     public Change allowLan(boolean allow) throws ConfigException, NftException, IOException {
         return change(allow ? "allowed the LAN" : "blocked the LAN", s -> s.withLan(allow));
     }
@@ -343,8 +355,14 @@ public final class KillSwitch {
                 if (c != null) counters.put(c.path("name").asText(), new Status.Counter(c.path("packets").asLong(), c.path("bytes").asLong()));
             }
         }
+        NmProfileStatus.Report profiles;
+        try {
+            profiles = NmProfileStatus.read(store.dir());
+        } catch (IOException | RuntimeException e) {
+            profiles = null;   // a file cut short by a crash: the next read of the service writes it again
+        }
         return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
-                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem);
+                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem, profiles);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param blocking what stops traffic now beyond the ruleset (routes, links, no tunnel); informational, and
  *                 null when the routing state could not be read
  * @param routingProblem why it could not be read, or null
+ * @param nmProfiles NetworkManager's saved VPN profiles as the service last judged them, or null when it never did
  */
 public record Status(
         boolean enabled,
@@ -23,7 +24,8 @@ public record Status(
         dev.killswitch.state.TamperLog tamper,
         boolean guardHeld,
         dev.killswitch.routing.Blocking.Report blocking,
-        String routingProblem) {
+        String routingProblem,
+        NmProfileStatus.Report nmProfiles) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();

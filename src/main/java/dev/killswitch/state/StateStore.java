@@ -62,26 +62,45 @@ public final class StateStore {
             return RuntimeState.EMPTY;
         }
         TreeMap<String, Grant> grants = new TreeMap<>();
+        TreeMap<String, List<Endpoint>> profiles = new TreeMap<>();
         try {
             for (Map.Entry<String, Object> e : Json.object(root.get("grants"), "grants").entrySet()) {
                 Map<String, Object> g = Json.object(e.getValue(), "grant " + e.getKey());
-                List<Endpoint> endpoints = new ArrayList<>();
-                for (Object o : Json.list(g.get("endpoints"), "endpoints")) {
-                    Map<String, Object> ep = Json.object(o, "endpoint");
-                    endpoints.add(new Endpoint(IpAddress.parse(String.valueOf(ep.get("address"))),
-                            Protocol.parse(String.valueOf(ep.get("protocol"))), ((Number) ep.get("port")).intValue()));
-                }
+                List<Endpoint> endpoints = endpoints(g.get("endpoints"));
                 List<IpAddress> dns = new ArrayList<>();
                 for (String a : Json.strings(g.get("dns"), "dns")) dns.add(IpAddress.parse(a));
                 grants.put(Validate.interfaceName(e.getKey()),
                         new Grant(Boolean.TRUE.equals(g.get("traffic")), endpoints, dns));
+            }
+            for (Map.Entry<String, Object> e : Json.object(root.get("nm_profiles"), "nm_profiles").entrySet()) {
+                String problem = Validate.nmUuidProblem(e.getKey());
+                if (problem != null) throw new IllegalArgumentException(problem);
+                profiles.put(e.getKey(), endpoints(e.getValue()));
             }
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
         Boolean lan = root.get("allow_lan") instanceof Boolean b ? b : null;
         Instant paused = root.get("paused_until_ms") instanceof Long ms ? Instant.ofEpochMilli(ms) : null;
-        return new RuntimeState(grants, lan, paused);
+        return new RuntimeState(grants, lan, paused, profiles);
+    }
+
+    private static List<Endpoint> endpoints(Object json) throws IOException {
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Object o : Json.list(json, "endpoints")) {
+            Map<String, Object> ep = Json.object(o, "endpoint");
+            endpoints.add(new Endpoint(IpAddress.parse(String.valueOf(ep.get("address"))),
+                    Protocol.parse(String.valueOf(ep.get("protocol"))), ((Number) ep.get("port")).intValue()));
+        }
+        return endpoints;
+    }
+
+    private static List<Object> endpointsJson(List<Endpoint> list) {
+        List<Object> endpoints = new ArrayList<>();
+        for (Endpoint e : list) {
+            endpoints.add(Map.of("address", e.address().text(), "protocol", e.protocol().nftName(), "port", (long) e.port()));
+        }
+        return endpoints;
     }
 
     public void save(RuntimeState state) throws IOException {
@@ -90,16 +109,17 @@ public final class StateStore {
         state.grants().forEach((iface, g) -> {
             Map<String, Object> n = new LinkedHashMap<>();
             n.put("traffic", g.carriesTraffic());
-            List<Object> endpoints = new ArrayList<>();
-            for (Endpoint e : g.endpoints()) {
-                endpoints.add(Map.of("address", e.address().text(), "protocol", e.protocol().nftName(), "port", (long) e.port()));
-            }
-            n.put("endpoints", endpoints);
+            n.put("endpoints", endpointsJson(g.endpoints()));
             n.put("dns", g.dns().stream().map(IpAddress::text).toList());
             grants.put(iface, n);
         });
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("grants", grants);
+        if (!state.profileEndpoints().isEmpty()) {
+            Map<String, Object> profiles = new LinkedHashMap<>();
+            state.profileEndpoints().forEach((uuid, e) -> profiles.put(uuid, endpointsJson(e)));
+            root.put("nm_profiles", profiles);
+        }
         if (state.lanOverride() != null) root.put("allow_lan", state.lanOverride());
         if (state.pausedUntil() != null) root.put("paused_until_ms", state.pausedUntil().toEpochMilli());
         writeAtomically(dir.resolve("state.json"), Json.write(root));

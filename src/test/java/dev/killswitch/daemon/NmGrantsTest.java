@@ -42,6 +42,16 @@ class NmGrantsTest {
         public Map<String, List<IpAddress>> activatedVpns(List<String> problems) {
             return vpns;
         }
+
+        @Override
+        public List<String> connectionPaths() {
+            return List.of();
+        }
+
+        @Override
+        public dev.killswitch.nm.NmProfile profile(String path) {
+            throw new IllegalStateException("no profile at " + path);
+        }
     }
 
     /** nft: the table is there or not; every script applied is kept. */

@@ -31,6 +31,17 @@ class PolicyBuilderTest {
     }
 
     @Test
+    void theServersOfNetworkManagersProfilesJoinTheEndpointsOnce() {
+        dev.killswitch.config.Endpoint e = new dev.killswitch.config.Endpoint(dev.killswitch.config.IpAddress.parse("203.0.113.5"),
+                dev.killswitch.config.Protocol.UDP, 1194);
+        dev.killswitch.config.Endpoint f = new dev.killswitch.config.Endpoint(dev.killswitch.config.IpAddress.parse("2001:db8::5"),
+                dev.killswitch.config.Protocol.TCP, 443);
+        RuntimeState s = RuntimeState.EMPTY.withGrant("wg0", g -> g.withEndpoints(List.of(e)))
+                .withProfileEndpoints(new java.util.TreeMap<>(java.util.Map.of("11111111-2222-3333-4444-555555555555", List.of(e, f))));
+        assertEquals(List.of(e, f), PolicyBuilder.build(Config.safeDefault(), s, NOW).endpoints());
+    }
+
+    @Test
     void runTimeTunnelsJoinTheConfiguredOnes() {
         Policy p = PolicyBuilder.build(config(List.of("wg0"), false), RuntimeState.EMPTY.withGrant("tun3", g -> g.withTraffic(true)), NOW);
         assertEquals(new TreeSet<>(List.of("tun3", "wg0")), p.tunnels());

@@ -28,11 +28,23 @@ class StateStoreTest {
                         .withDns(List.of(IpAddress.parse("10.64.0.1"))))
                 .withGrant("tun1", g -> g.withEndpoints(List.of(new Endpoint(IpAddress.parse("203.0.113.9"), Protocol.TCP, 443))))
                 .withLan(false)
-                .withPause(Instant.ofEpochMilli(1_800_000_000_123L));
+                .withPause(Instant.ofEpochMilli(1_800_000_000_123L))
+                .withProfileEndpoints(new java.util.TreeMap<>(java.util.Map.of("11111111-2222-3333-4444-555555555555",
+                        List.of(new Endpoint(IpAddress.parse("203.0.113.5"), Protocol.UDP, 1194)))));
         store.save(state);
         assertEquals(state, store.load());
+        // the profiles' servers survive a change of a grant (a hook's), and go with the state on disable
+        RuntimeState after = store.load().withoutGrant("wg0").withLan(null);
+        assertEquals(state.profileEndpoints(), after.profileEndpoints());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
                 "the state directory is root's alone");
+    }
+
+    @Test
+    void aProfileKeyThatIsNoUuidIsAnError(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("state.json"), "{\"grants\": {}, \"nm_profiles\": {\"x; flush\": []}}");
+        IOException e = assertThrows(IOException.class, () -> new StateStore(dir).load());
+        assertTrue(e.getMessage().contains("not a connection uuid"), e.getMessage());
     }
 
     @Test
