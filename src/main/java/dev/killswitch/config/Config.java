@@ -11,6 +11,8 @@ import java.util.List;
  *                            Ethernet-type links (a veth to a VPN's namespace); see {@link TunnelLinks}
  * @param lanAllowPublic {@code lan.allow_public}: the LAN networks may cover public addresses (never all of
  *                       them); see {@link AddressSpace}
+ * @param gateway {@code [gateway]}: the LAN this machine routes, or {@link Gateway#NONE}
+ * @param guests {@code [guests]}: the bridges of local VMs and containers, or {@link Guests#NONE}
  */
 public record Config(
         Path source,
@@ -23,7 +25,9 @@ public record Config(
         List<IpAddress> dnsServers,
         DnsMode dnsMode,
         DnsOverTls dnsOverTls,
-        List<Integer> inboundTcpPorts) {
+        List<Integer> inboundTcpPorts,
+        Gateway gateway,
+        Guests guests) {
 
     public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
             Network.parse("10.0.0.0/8"), Network.parse("172.16.0.0/12"), Network.parse("192.168.0.0/16"),
@@ -37,9 +41,19 @@ public record Config(
         java.util.Objects.requireNonNull(dnsMode, "dnsMode");
         java.util.Objects.requireNonNull(dnsOverTls, "dnsOverTls");
         inboundTcpPorts = List.copyOf(inboundTcpPorts);
+        java.util.Objects.requireNonNull(gateway, "gateway");
+        java.util.Objects.requireNonNull(guests, "guests");
     }
 
-    /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}). */
+    /** No gateway and no guests. */
+    public Config(Path source, List<String> tunnelInterfaces, boolean tunnelAllowEthernet, List<Endpoint> endpoints,
+            boolean lanAllow, List<Network> lanNetworks, boolean lanAllowPublic, List<IpAddress> dnsServers,
+            DnsMode dnsMode, DnsOverTls dnsOverTls, List<Integer> inboundTcpPorts) {
+        this(source, tunnelInterfaces, tunnelAllowEthernet, endpoints, lanAllow, lanNetworks, lanAllowPublic, dnsServers,
+                dnsMode, dnsOverTls, inboundTcpPorts, Gateway.NONE, Guests.NONE);
+    }
+
+    /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}), gateway and guests. */
     public Config(Path source, List<String> tunnelInterfaces, List<Endpoint> endpoints, boolean lanAllow,
             List<Network> lanNetworks, List<IpAddress> dnsServers, DnsMode dnsMode, DnsOverTls dnsOverTls,
             List<Integer> inboundTcpPorts) {
