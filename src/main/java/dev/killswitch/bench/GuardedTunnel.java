@@ -44,6 +44,7 @@ public final class GuardedTunnel implements AutoCloseable {
     private final Path ksState;
     private final List<Proc> guardProcs = new ArrayList<>();
     private volatile WgClientConfig lastConfig = WgClientConfig.fullTunnel();
+    private volatile String senderNs;
 
     /** Builds the lab, the server, the sink and the counters, and prepares the guard (e.g. killswitch enable). */
     public GuardedTunnel(Guard guard, KillswitchLauncher launcher) {
@@ -55,6 +56,7 @@ public final class GuardedTunnel implements AutoCloseable {
             w = new WireGuardLab(l);
             this.lab = l;
             this.wg = w;
+            this.senderNs = l.clientNs();
             this.ksConfig = w.workDir().resolve("killswitch.toml");
             this.ksState = w.workDir().resolve("killswitch-state");
             l.startUdpSink(UDP_PORT);
@@ -184,14 +186,22 @@ public final class GuardedTunnel implements AutoCloseable {
 
     // ---- traffic and counters ----
 
+    /**
+     * Where the pacers send from from now on: the client itself (the default), or a namespace behind it whose
+     * traffic the client forwards (a LAN client of a gateway).
+     */
+    public void sendFrom(String ns) {
+        senderNs = ns;
+    }
+
     /** Starts a UDP pacer to 203.0.113.5:{@value #UDP_PORT} at {@code pps}; stop it with {@link PacerRun#stop()}. */
     public PacerRun startPacer(int pps) {
-        return lab.startPacer(Lab.PUBLIC_V4, UDP_PORT, pps, PACER_MAX_MS);
+        return startPacer(pps, PACER_MAX_MS);
     }
 
     /** Starts a UDP pacer to 203.0.113.5:{@value #UDP_PORT} that stops by itself after {@code durationMs}. */
     public PacerRun startPacer(int pps, long durationMs) {
-        return lab.startPacer(Lab.PUBLIC_V4, UDP_PORT, pps, durationMs);
+        return lab.startPacerIn(senderNs, Lab.PUBLIC_V4, UDP_PORT, pps, durationMs);
     }
 
     public long plaintext() {

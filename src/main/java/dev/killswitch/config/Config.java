@@ -12,6 +12,8 @@ import java.util.List;
  * @param lanAllowPublic {@code lan.allow_public}: the LAN networks may cover public addresses (never all of
  *                       them); see {@link AddressSpace}
  * @param networkManager the {@code [networkmanager]} table: whose saved VPN profiles open a hole for their servers
+ * @param gateway {@code [gateway]}: the LAN this machine routes, or {@link Gateway#NONE}
+ * @param guests {@code [guests]}: the bridges of local VMs and containers, or {@link Guests#NONE}
  */
 public record Config(
         Path source,
@@ -25,7 +27,9 @@ public record Config(
         DnsMode dnsMode,
         DnsOverTls dnsOverTls,
         List<Integer> inboundTcpPorts,
-        NmProfileChoice networkManager) {
+        NmProfileChoice networkManager,
+        Gateway gateway,
+        Guests guests) {
 
     public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
             Network.parse("10.0.0.0/8"), Network.parse("172.16.0.0/12"), Network.parse("192.168.0.0/16"),
@@ -40,17 +44,19 @@ public record Config(
         java.util.Objects.requireNonNull(dnsOverTls, "dnsOverTls");
         inboundTcpPorts = List.copyOf(inboundTcpPorts);
         java.util.Objects.requireNonNull(networkManager, "networkManager");
+        java.util.Objects.requireNonNull(gateway, "gateway");
+        java.util.Objects.requireNonNull(guests, "guests");
     }
 
-    /** Without a {@code [networkmanager]} table: its defaults. */
+    /** Without the {@code [networkmanager]}, {@code [gateway]} and {@code [guests]} tables: their defaults. */
     public Config(Path source, List<String> tunnelInterfaces, boolean tunnelAllowEthernet, List<Endpoint> endpoints,
             boolean lanAllow, List<Network> lanNetworks, boolean lanAllowPublic, List<IpAddress> dnsServers,
             DnsMode dnsMode, DnsOverTls dnsOverTls, List<Integer> inboundTcpPorts) {
         this(source, tunnelInterfaces, tunnelAllowEthernet, endpoints, lanAllow, lanNetworks, lanAllowPublic, dnsServers,
-                dnsMode, dnsOverTls, inboundTcpPorts, NmProfileChoice.DEFAULT);
+                dnsMode, dnsOverTls, inboundTcpPorts, NmProfileChoice.DEFAULT, Gateway.NONE, Guests.NONE);
     }
 
-    /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}). */
+    /** Without the two explicit overrides ({@code tunnel.allow_ethernet}, {@code lan.allow_public}), gateway and guests. */
     public Config(Path source, List<String> tunnelInterfaces, List<Endpoint> endpoints, boolean lanAllow,
             List<Network> lanNetworks, List<IpAddress> dnsServers, DnsMode dnsMode, DnsOverTls dnsOverTls,
             List<Integer> inboundTcpPorts) {

@@ -68,11 +68,23 @@ public final class ConfigCache {
             if (AddressSpace.lanNetworksProblem(lan) != null) return null;
             List<IpAddress> dns = new ArrayList<>();
             for (String a : Json.strings(root.get("dns"), "dns")) dns.add(IpAddress.parse(a));
-            List<Integer> inbound = new ArrayList<>();
-            for (Object p : Json.list(root.get("inbound_tcp"), "inbound_tcp")) {
-                int port = ((Number) p).intValue();
-                if (port < 1 || port > 65535) return null;
-                inbound.add(port);
+            List<Integer> inbound = ports(root.get("inbound_tcp"));
+            Map<String, Object> g = Json.object(root.get("gateway"), "gateway");
+            List<String> gatewayInterfaces = patterns(g.get("interfaces"));
+            List<Network> gatewayNetworks = new ArrayList<>();
+            for (String n : Json.strings(g.get("networks"), "gateway networks")) gatewayNetworks.add(Network.parse(n));
+            Gateway gateway = gatewayInterfaces.isEmpty() ? Gateway.NONE : new Gateway(gatewayInterfaces, gatewayNetworks,
+                    Boolean.TRUE.equals(g.get("masquerade")), ports(g.get("tcp_ports")), ports(g.get("udp_ports")));
+            Map<String, Object> v = Json.object(root.get("guests"), "guests");
+            List<String> guestInterfaces = patterns(v.get("interfaces"));
+            Guests guests = guestInterfaces.isEmpty() ? Guests.NONE
+                    : new Guests(guestInterfaces, ports(v.get("tcp_ports")), ports(v.get("udp_ports")));
+            for (String a : tunnels) {
+                for (String b : gatewayInterfaces) if (Validate.interfacePatternsOverlap(a, b)) return null;
+                for (String b : guestInterfaces) if (Validate.interfacePatternsOverlap(a, b)) return null;
+            }
+            for (String a : gatewayInterfaces) {
+                for (String b : guestInterfaces) if (Validate.interfacePatternsOverlap(a, b)) return null;
             }
             // a cache written before [networkmanager] existed lacks it: parse the file
             if (!(root.get("nm_system_profiles") instanceof Boolean systemProfiles)) return null;
@@ -83,10 +95,30 @@ public final class ConfigCache {
             return new Config(file, tunnels, Boolean.TRUE.equals(root.get("tunnel_allow_ethernet")), endpoints,
                     Boolean.TRUE.equals(root.get("lan_allow")), lan, allowPublic, dns,
                     DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound,
-                    new NmProfileChoice(systemProfiles, profiles));
+                    new NmProfileChoice(systemProfiles, profiles), gateway, guests);
         } catch (IOException | RuntimeException e) {
             return null; // no cache, or one that does not read: parse the file
         }
+    }
+
+    /** Interface names and patterns, each checked again; an IllegalArgumentException for any other. */
+    private static List<String> patterns(Object list) throws IOException {
+        List<String> names = Json.strings(list, "interfaces");
+        for (String n : names) {
+            if (Validate.interfacePatternProblem(n) != null) throw new IllegalArgumentException("not an interface: " + n);
+        }
+        return names;
+    }
+
+    /** Port numbers, each checked again; an IllegalArgumentException for any other. */
+    private static List<Integer> ports(Object list) throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        for (Object p : Json.list(list, "ports")) {
+            int port = ((Number) p).intValue();
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("not a port: " + port);
+            ports.add(port);
+        }
+        return ports;
     }
 
     private void write(Config c, String digest) {
@@ -106,13 +138,23 @@ public final class ConfigCache {
         root.put("dns", c.dnsServers().stream().map(IpAddress::text).toList());
         root.put("dns_mode", c.dnsMode().configName());
         root.put("dns_over_tls", c.dnsOverTls().configName());
-        root.put("inbound_tcp", c.inboundTcpPorts().stream().map(Integer::longValue).toList());
+        root.put("inbound_tcp", longs(c.inboundTcpPorts()));
         root.put("nm_system_profiles", c.networkManager().systemProfiles());
         root.put("nm_profiles", c.networkManager().profiles());
+        Gateway g = c.gateway();
+        root.put("gateway", Map.of("interfaces", g.interfaces(), "networks", g.networks().stream().map(Network::toString).toList(),
+                "masquerade", g.masquerade(), "tcp_ports", longs(g.tcpPorts()), "udp_ports", longs(g.udpPorts())));
+        Guests v = c.guests();
+        root.put("guests", Map.of("interfaces", v.interfaces(), "tcp_ports", longs(v.tcpPorts()), "udp_ports",
+                longs(v.udpPorts())));
         try {
             StateStore.writeAtomically(cacheFile, Json.write(root));
         } catch (IOException e) {
             // a cache that cannot be written only costs the next hook the parse
         }
+    }
+
+    private static List<Long> longs(List<Integer> ports) {
+        return ports.stream().map(Integer::longValue).toList();
     }
 }

@@ -24,13 +24,15 @@ public final class ConfigLoader {
     private static final TomlMapper TOML = new TomlMapper();
 
     private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager"),
+            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager", "gateway", "guests"),
             "tunnel", Set.of("interfaces", "allow_ethernet"),
             "endpoint", Set.of("address", "port", "protocol"),
             "lan", Set.of("allow", "networks", "allow_public"),
             "dns", Set.of("servers", "mode", "over_tls"),
             "inbound", Set.of("tcp_ports"),
-            "networkmanager", Set.of("system_profiles", "profiles"));
+            "networkmanager", Set.of("system_profiles", "profiles"),
+            "gateway", Set.of("interfaces", "networks", "masquerade", "tcp_ports", "udp_ports"),
+            "guests", Set.of("interfaces", "tcp_ports", "udp_ports"));
 
     private ConfigLoader() {}
 
@@ -78,12 +80,7 @@ public final class ConfigLoader {
             Config defaults = Config.safeDefault();
 
             JsonNode tunnel = table(root, "tunnel");
-            List<String> interfaces = list(tunnel, "tunnel.interfaces", List.of(), node -> {
-                String name = text(node);
-                String problem = Validate.interfacePatternProblem(name);
-                if (problem != null) throw new IllegalArgumentException(problem);
-                return name;
-            });
+            List<String> interfaces = list(tunnel, "tunnel.interfaces", List.of(), ConfigLoader::interfacePattern);
             boolean allowEthernet = value(tunnel, "tunnel.allow_ethernet", false, ConfigLoader::bool, false);
 
             List<Endpoint> endpoints = new ArrayList<>();
@@ -119,16 +116,7 @@ public final class ConfigLoader {
             });
             String together = AddressSpace.lanNetworksProblem(networks);
             if (together != null) throw error("lan.networks", together);
-            for (int i = 0; i < networks.size(); i++) {
-                for (int j = 0; j < i; j++) {
-                    Network a = networks.get(j), b = networks.get(i);
-                    if (a.contains(b) || b.contains(a)) {
-                        // nft refuses overlapping elements of an interval set: say so here, with the line
-                        throw error("lan.networks[" + i + "]", "'" + b + "' overlaps '" + a + "' (lan.networks[" + j
-                                + "]); keep the larger one");
-                    }
-                }
-            }
+            checkDisjoint("lan.networks", networks);
 
             JsonNode dns = table(root, "dns");
             List<IpAddress> servers = list(dns, "dns.servers", List.of(), n -> IpAddress.parse(text(n)));
@@ -148,8 +136,71 @@ public final class ConfigLoader {
                 return name;
             });
 
+            Gateway gateway = gateway(table(root, "gateway"));
+            Guests guests = guests(table(root, "guests"));
+            checkNoOverlap(List.of(Map.entry("tunnel.interfaces", interfaces),
+                    Map.entry("gateway.interfaces", gateway.interfaces()), Map.entry("guests.interfaces", guests.interfaces())));
+
             return new Config(file, interfaces, allowEthernet, endpoints, lanAllow, networks, allowPublic, servers, mode,
-                    overTls, tcpPorts, new NmProfileChoice(systemProfiles, profiles));
+                    overTls, tcpPorts, new NmProfileChoice(systemProfiles, profiles), gateway, guests);
+        }
+
+        private Gateway gateway(JsonNode t) throws ConfigException {
+            if (t == null) return Gateway.NONE;
+            value(t, "gateway.interfaces", true, n -> n, null);
+            List<String> interfaces = list(t, "gateway.interfaces", List.of(), ConfigLoader::interfacePattern);
+            if (interfaces.isEmpty()) throw error("gateway.interfaces", "names no interface: list the LAN side, e.g. [\"eth1\"]");
+            List<Network> networks = list(t, "gateway.networks", List.of(), n -> Network.parse(text(n)));
+            checkDisjoint("gateway.networks", networks);
+            boolean masquerade = value(t, "gateway.masquerade", false, ConfigLoader::bool, false);
+            List<Integer> tcp = list(t, "gateway.tcp_ports", List.of(), ConfigLoader::port);
+            List<Integer> udp = list(t, "gateway.udp_ports", List.of(), ConfigLoader::port);
+            return new Gateway(interfaces, networks, masquerade, tcp, udp);
+        }
+
+        private Guests guests(JsonNode t) throws ConfigException {
+            if (t == null) return Guests.NONE;
+            value(t, "guests.interfaces", true, n -> n, null);
+            List<String> interfaces = list(t, "guests.interfaces", List.of(), ConfigLoader::interfacePattern);
+            if (interfaces.isEmpty()) throw error("guests.interfaces", "names no interface: list the bridges, e.g. [\"virbr0\", \"docker0\"]");
+            List<Integer> tcp = list(t, "guests.tcp_ports", List.of(), ConfigLoader::port);
+            List<Integer> udp = list(t, "guests.udp_ports", List.of(), ConfigLoader::port);
+            return new Guests(interfaces, tcp, udp);
+        }
+
+        /** nft refuses overlapping elements of an interval set: say so here, with the line. */
+        private void checkDisjoint(String key, List<Network> networks) throws ConfigException {
+            for (int i = 0; i < networks.size(); i++) {
+                for (int j = 0; j < i; j++) {
+                    Network a = networks.get(j), b = networks.get(i);
+                    if (a.contains(b) || b.contains(a)) {
+                        throw error(key + "[" + i + "]", "'" + b + "' overlaps '" + a + "' (" + key + "[" + j
+                                + "]); keep the larger one");
+                    }
+                }
+            }
+        }
+
+        /**
+         * An interface is a tunnel, the LAN side of the gateway or a guests' bridge, never two of them: a tunnel
+         * that is also a LAN side would forward the LAN's traffic to itself, and a guests' bridge that is a
+         * tunnel would let everything out. The error names the later list's entry.
+         */
+        private void checkNoOverlap(List<Map.Entry<String, List<String>>> groups) throws ConfigException {
+            for (int i = 0; i < groups.size(); i++) {
+                for (int j = i + 1; j < groups.size(); j++) {
+                    List<String> a = groups.get(i).getValue(), b = groups.get(j).getValue();
+                    for (int x = 0; x < a.size(); x++) {
+                        for (int y = 0; y < b.size(); y++) {
+                            if (Validate.interfacePatternsOverlap(a.get(x), b.get(y))) {
+                                throw error(groups.get(j).getKey() + "[" + y + "]", "'" + b.get(y) + "' also matches '"
+                                        + a.get(x) + "' (" + groups.get(i).getKey() + "[" + x + "]): an interface is one"
+                                        + " of tunnel, gateway LAN side or guests' bridge, never two");
+                            }
+                        }
+                    }
+                }
+            }
         }
 
         private JsonNode table(JsonNode root, String name) throws ConfigException {
@@ -228,6 +279,13 @@ public final class ConfigLoader {
             // the message still names the file and the key
         }
         return new ConfigException(file, line, key, problem);
+    }
+
+    private static String interfacePattern(JsonNode n) {
+        String name = text(n);
+        String problem = Validate.interfacePatternProblem(name);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        return name;
     }
 
     private static boolean bool(JsonNode n) {

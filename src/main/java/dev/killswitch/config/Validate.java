@@ -45,6 +45,20 @@ public final class Validate {
         return interfaceNameProblem(pattern);
     }
 
+    /**
+     * Whether some interface name matches both: equal names, a name and a "prefix*" pattern it starts with, or
+     * two patterns where one prefix starts with the other. Both must have passed {@link #interfacePatternProblem}.
+     */
+    public static boolean interfacePatternsOverlap(String a, String b) {
+        boolean patternA = a.endsWith("*"), patternB = b.endsWith("*");
+        String prefixA = patternA ? a.substring(0, a.length() - 1) : a;
+        String prefixB = patternB ? b.substring(0, b.length() - 1) : b;
+        if (patternA && patternB) return prefixA.startsWith(prefixB) || prefixB.startsWith(prefixA);
+        if (patternA) return prefixB.startsWith(prefixA);
+        if (patternB) return prefixA.startsWith(prefixB);
+        return a.equals(b);
+    }
+
     public static String interfaceName(String name) {
         String problem = interfaceNameProblem(name);
         if (problem != null) throw new IllegalArgumentException(problem);

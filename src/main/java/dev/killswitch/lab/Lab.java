@@ -220,7 +220,12 @@ public final class Lab implements AutoCloseable {
 
     /** Starts a {@link UdpPacer} JVM in the client namespace and returns once it sends. */
     public PacerRun startPacer(String addr, int port, int pps, long durationMs) {
-        PacerRun run = PacerRun.start(clientNs, addr, port, pps, durationMs);
+        return startPacerIn(clientNs, addr, port, pps, durationMs);
+    }
+
+    /** {@link #startPacer} in another namespace of this lab (a LAN client behind the client, a guest). */
+    public PacerRun startPacerIn(String ns, String addr, int port, int pps, long durationMs) {
+        PacerRun run = PacerRun.start(ns, addr, port, pps, durationMs);
         track(run.proc());
         return run;
     }
@@ -303,13 +308,13 @@ public final class Lab implements AutoCloseable {
         createdNs.add(ns);
     }
 
-    private static void configureLink(String ns, String dev, String v4, String v6) {
+    static void configureLink(String ns, String dev, String v4, String v6) {
         Netns.ip(ns, "addr", "add", v4, "dev", dev);
         Netns.ip(ns, "addr", "add", v6, "dev", dev, "nodad");
         Netns.ip(ns, "link", "set", dev, "up");
     }
 
-    private static void awaitLinkReady(String ns, String dev) {
+    static void awaitLinkReady(String ns, String dev) {
         awaitTrue(() -> {
             String link = Netns.ip(ns, "link", "show", "dev", dev).stdout();
             String tentative = Netns.ip(ns, "-6", "addr", "show", "dev", dev, "tentative").stdout();

@@ -3,6 +3,7 @@ package dev.killswitch.nft;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Network;
+import dev.killswitch.policy.Downstream;
 import dev.killswitch.policy.Policy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,8 @@ public final class NftScript {
     public static final String TABLE = "killswitch";
 
     /** The counters {@code status} reports: packets dropped by each base chain, and DNS refused. */
-    public static final List<String> COUNTERS = List.of("dropped_out", "dropped_dns", "dropped_in", "dropped_forward");
+    public static final List<String> COUNTERS = List.of("dropped_out", "dropped_dns", "dropped_in", "dropped_forward",
+            "dropped_spoofed");
 
     /**
      * The DSCP value leak-test puts on its probes (TOS byte 0xac). The chain every output drop goes
@@ -102,15 +104,17 @@ public final class NftScript {
 
     /** The table a script is rendered for: the plain one, or the service's owner-flagged guard. */
     private enum Target {
-        PLAIN(FAMILY + " " + TABLE, "filter"),
-        GUARD(FAMILY + " " + GUARD_TABLE, "filter + 1");
+        PLAIN(FAMILY + " " + TABLE, "filter", "srcnat"),
+        GUARD(FAMILY + " " + GUARD_TABLE, "filter + 1", "srcnat + 1");
 
         final String name;
         final String priority;
+        final String natPriority;
 
-        Target(String name, String priority) {
+        Target(String name, String priority, String natPriority) {
             this.name = name;
             this.priority = priority;
+            this.natPriority = natPriority;
         }
 
         /** Creates the table or leaves it as it is. */
@@ -168,13 +172,26 @@ public final class NftScript {
         m.put("tunnels", p.tunnels().stream().map(n -> '"' + n + '"').toList());
         m.put("endpoints4", endpoints(p.endpoints(), e -> !e.address().v6()));
         m.put("endpoints6", endpoints(p.endpoints(), e -> e.address().v6()));
-        m.put("lan4", p.lan().stream().filter(n -> !n.v6()).map(Network::toString).toList());
-        m.put("lan6", p.lan().stream().filter(Network::v6).map(Network::toString).toList());
+        m.put("lan4", networks(p.lan(), false));
+        m.put("lan6", networks(p.lan(), true));
         m.put("dns4", p.dns().stream().filter(a -> !a.v6()).map(IpAddress::text).toList());
         m.put("dns6", p.dns().stream().filter(IpAddress::v6).map(IpAddress::text).toList());
         m.put("inbound_tcp", p.inboundTcp().stream().sorted().map(String::valueOf).toList());
         m.put("paused", paused(p.pause()));
+        Downstream d = p.downstream();
+        m.put("downstream", d.interfaces().stream().map(n -> '"' + n + '"').toList());
+        m.put("gateway", d.gateway().stream().map(n -> '"' + n + '"').toList());
+        m.put("gateway_sources4", networks(d.gatewaySources(), false));
+        m.put("gateway_sources6", networks(d.gatewaySources(), true));
+        m.put("masquerade4", networks(d.masquerade(), false));
+        m.put("masquerade6", networks(d.masquerade(), true));
+        m.put("served_tcp", d.tcpPorts().stream().sorted().map(String::valueOf).toList());
+        m.put("served_udp", d.udpPorts().stream().sorted().map(String::valueOf).toList());
         return m;
+    }
+
+    private static List<String> networks(List<Network> networks, boolean v6) {
+        return networks.stream().filter(n -> n.v6() == v6).map(Network::toString).toList();
     }
 
     private static List<String> endpoints(List<Endpoint> endpoints, Predicate<Endpoint> family) {
@@ -213,6 +230,15 @@ public final class NftScript {
         t.add("\tset inbound_tcp { type inet_service; }");
         t.add("\t# a pause holds ipv4 and ipv6 with a timeout: the kernel ends it, no process needed");
         t.add("\tset paused { type nf_proto; flags timeout; }");
+        t.add("\t# behind this machine: the gateway's LAN side and the guests' bridges (\"downstream\")");
+        t.add("\tset downstream { type ifname; flags interval; }");
+        t.add("\tset gateway { type ifname; flags interval; }");
+        t.add("\tset gateway_sources4 { type ipv4_addr; flags interval; }");
+        t.add("\tset gateway_sources6 { type ipv6_addr; flags interval; }");
+        t.add("\tset masquerade4 { type ipv4_addr; flags interval; }");
+        t.add("\tset masquerade6 { type ipv6_addr; flags interval; }");
+        t.add("\tset served_tcp { type inet_service; }");
+        t.add("\tset served_udp { type inet_service; }");
         for (String c : COUNTERS) t.add("\tcounter " + c + " { }");
         t.add("\tcounter " + PROBE_COUNTER + " { }");
         t.add("");
@@ -228,6 +254,9 @@ public final class NftScript {
         t.add("\t\t# allowances so that neither a stray resolver nor the LAN router gets a query");
         dnsRules(t, "goto refuse");
         t.add("\t\toifname @tunnels accept");
+        t.add("\t\t# the LAN behind a gateway and local guests: only a link to them, no way out (config checks");
+        t.add("\t\t# that no interface is both a tunnel and downstream)");
+        t.add("\t\toifname @downstream accept");
         t.add("\t\t# address configuration, each to where its protocol sends and nowhere else: DHCPv4 to the");
         t.add("\t\t# broadcast address (a renewal sent to the server itself goes out only when the LAN is");
         t.add("\t\t# allowed; without it the client rebinds by broadcast), DHCPv6 to its servers' link-scope");
@@ -247,6 +276,10 @@ public final class NftScript {
         t.add("\tchain input {");
         t.add("\t\ttype filter hook input priority " + target.priority + "; policy drop;");
         t.add("\t\tiifname \"lo\" accept");
+        t.add("\t\t# an address of this machine is reached only through its own interface (strong host model): a");
+        t.add("\t\t# neighbour cannot probe or inject into a tunnel by its address (CVE-2019-14899). Before the");
+        t.add("\t\t# established accept, which would take an injected packet for the tunnel's own connection");
+        t.add("\t\tiifname != @tunnels fib daddr . iif type != { local, broadcast, multicast, anycast } counter name \"dropped_spoofed\" drop");
         t.add("\t\tmeta nfproto @paused accept");
         t.add("\t\t# replies to what output let out; output has no such rule (see there)");
         t.add("\t\tct state established,related accept");
@@ -254,16 +287,35 @@ public final class NftScript {
         t.add("\t\tudp sport 547 udp dport 546 accept");
         t.add("\t\ticmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept");
         t.add("\t\ttcp dport @inbound_tcp accept");
+        t.add("\t\t# what this machine serves downstream: DHCP, DHCPv6, DNS, router solicitations and the listed ports");
+        t.add("\t\tiifname @downstream udp sport 68 udp dport 67 accept");
+        t.add("\t\tiifname @downstream udp sport 546 udp dport 547 accept");
+        t.add("\t\tiifname @downstream meta l4proto { tcp, udp } th dport 53 accept");
+        t.add("\t\tiifname @downstream icmpv6 type nd-router-solicit ip6 hoplimit 255 accept");
+        t.add("\t\tiifname @downstream tcp dport @served_tcp accept");
+        t.add("\t\tiifname @downstream udp dport @served_udp accept");
         t.add("\t\tcounter name \"dropped_in\" drop");
         t.add("\t}");
         t.add("");
         t.add("\tchain forward {");
         t.add("\t\ttype filter hook forward priority " + target.priority + "; policy drop;");
         t.add("\t\tmeta nfproto @paused accept");
+        t.add("\t\t# between the LAN side and guests' bridges: not the kill switch's business");
+        t.add("\t\tiifname @downstream oifname @downstream accept");
+        t.add("\t\t# the gateway forwards only its LAN's own sources");
+        t.add("\t\tiifname @gateway ip saddr != @gateway_sources4 counter name \"dropped_forward\" drop");
+        t.add("\t\tiifname @gateway ip6 saddr != @gateway_sources6 counter name \"dropped_forward\" drop");
         dnsRules(t, "drop");
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tiifname @tunnels ct state established,related accept");
         t.add("\t\tcounter name \"dropped_forward\" drop");
+        t.add("\t}");
+        t.add("");
+        t.add("\t# the gateway's LAN leaves through a tunnel with the tunnel's address when gateway.masquerade is on");
+        t.add("\tchain postrouting {");
+        t.add("\t\ttype nat hook postrouting priority " + target.natPriority + "; policy accept;");
+        t.add("\t\toifname @tunnels ip saddr @masquerade4 masquerade");
+        t.add("\t\toifname @tunnels ip6 saddr @masquerade6 masquerade");
         t.add("\t}");
         t.add("");
         t.add("\t# every refusal of output ends here; probes of leak-test are counted on the way. A TCP");

@@ -104,6 +104,11 @@ public final class Explain {
                     dnsHints(policy, to, out, tunnel));
         }
         if (tunnel != null) return allow(OutputRule.TUNNELS, "through " + describeTunnel(out, tunnel));
+        String downstream = matchingPattern(out, policy.downstream().interfaces());
+        if (downstream != null) {
+            return allow(OutputRule.DOWNSTREAM, "to " + out + ", behind this machine (gateway LAN side or guests' bridge"
+                    + (downstream.equals(out) ? "" : " \"" + downstream + "\"") + ")");
+        }
         Integer from = packet.sourcePort();
         if (proto == Protocol.UDP && from != null) {
             if (!to.v6() && from == 68 && port == 67 && to.equals(BROADCAST)) {

@@ -20,6 +20,7 @@ public enum OutputRule {
     DNS_REFUSED("dns-refused", "dropped_dns", "meta l4proto { tcp, udp } th dport { 53, 853 } counter name \"dropped_dns\"",
             "goto refuse"),
     TUNNELS("tunnel", null, "oifname @tunnels accept"),
+    DOWNSTREAM("downstream", null, "oifname @downstream accept"),
     DHCP4("dhcp", null, "udp sport 68", "ip daddr 255.255.255.255", "udp dport 67 accept"),
     DHCP6("dhcpv6", null, "udp sport 546", "ip6 daddr ff02::1:2", "udp dport 547 accept"),
     NEIGHBOUR_DISCOVERY("neighbour-discovery", null, "icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert }",

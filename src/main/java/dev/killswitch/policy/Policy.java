@@ -18,6 +18,7 @@ import java.util.TreeSet;
  * @param dns resolvers reachable on ports 53 and 853, only through a tunnel
  * @param inboundTcp local TCP ports that accept connections on any interface
  * @param pause time left of a manual pause, or null when not paused
+ * @param downstream the gateway's LAN side and local guests' bridges, or {@link Downstream#NONE}
  */
 public record Policy(
         SortedSet<String> tunnels,
@@ -25,7 +26,8 @@ public record Policy(
         List<Network> lan,
         List<IpAddress> dns,
         List<Integer> inboundTcp,
-        Duration pause) {
+        Duration pause,
+        Downstream downstream) {
 
     public Policy {
         tunnels = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(tunnels));
@@ -33,6 +35,13 @@ public record Policy(
         lan = List.copyOf(lan);
         dns = List.copyOf(dns);
         inboundTcp = List.copyOf(inboundTcp);
+        java.util.Objects.requireNonNull(downstream, "downstream");
+    }
+
+    /** With nothing downstream. */
+    public Policy(SortedSet<String> tunnels, List<Endpoint> endpoints, List<Network> lan, List<IpAddress> dns,
+            List<Integer> inboundTcp, Duration pause) {
+        this(tunnels, endpoints, lan, dns, inboundTcp, pause, Downstream.NONE);
     }
 
     public boolean lanAllowed() {

@@ -1,6 +1,9 @@
 package dev.killswitch.policy;
 
 import dev.killswitch.config.Config;
+import dev.killswitch.config.Gateway;
+import dev.killswitch.config.Guests;
+import dev.killswitch.config.Network;
 import dev.killswitch.state.RuntimeState;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +22,7 @@ public final class PolicyBuilder {
         state.grants().forEach((iface, g) -> {
             if (g.carriesTraffic()) tunnels.add(iface);
         });
-        tunnels.removeIf(name -> coveredByAnotherPattern(name, tunnels));
+        withoutCoveredNames(tunnels);
         boolean lanAllowed = state.lanOverride() != null ? state.lanOverride() : config.lanAllow();
         Duration pause = null;
         if (state.pausedUntil() != null && state.pausedUntil().isAfter(now)) {
@@ -33,7 +36,32 @@ public final class PolicyBuilder {
         List<IpAddress> dns = new ArrayList<>(config.dnsServers());
         if (dns.isEmpty()) state.grants().values().forEach(g -> addAllNew(dns, g.dns()));
         return new Policy(tunnels, endpoints, lanAllowed ? config.lanNetworks() : List.of(),
-                dns, config.inboundTcpPorts(), pause);
+                dns, config.inboundTcpPorts(), pause, downstream(config.gateway(), config.guests()));
+    }
+
+    /** Everything behind this machine, from the config alone. */
+    static Downstream downstream(Gateway gateway, Guests guests) {
+        if (gateway.interfaces().isEmpty() && guests.interfaces().isEmpty()) return Downstream.NONE;
+        TreeSet<String> all = new TreeSet<>(gateway.interfaces());
+        all.addAll(guests.interfaces());
+        withoutCoveredNames(all);
+        TreeSet<String> lanSide = new TreeSet<>(gateway.interfaces());
+        withoutCoveredNames(lanSide);
+        List<Network> sources = gateway.interfaces().isEmpty() ? List.of()
+                : gateway.networks().isEmpty() ? ANY : gateway.networks();
+        TreeSet<Integer> tcp = new TreeSet<>(gateway.tcpPorts());
+        tcp.addAll(guests.tcpPorts());
+        TreeSet<Integer> udp = new TreeSet<>(gateway.udpPorts());
+        udp.addAll(guests.udpPorts());
+        return new Downstream(all, lanSide, sources, gateway.masquerade() ? sources : List.of(), List.copyOf(tcp),
+                List.copyOf(udp));
+    }
+
+    private static final List<Network> ANY = List.of(Network.parse("0.0.0.0/0"), Network.parse("::/0"));
+
+    /** Drops names and patterns that another pattern of the set covers (see {@link #coveredByAnotherPattern}). */
+    private static void withoutCoveredNames(java.util.Set<String> names) {
+        names.removeIf(name -> coveredByAnotherPattern(name, names));
     }
 
     private static <T> void addAllNew(List<T> into, List<T> from) {

@@ -24,6 +24,57 @@ class ConfigCacheTest {
         assertEquals(java.util.List.of("wg7"), cache.load(file).tunnelInterfaces());
     }
 
+    /** Every key of the file with a value other than its default; a key added to {@link Config} belongs here. */
+    static final String EVERY_KEY = """
+            [tunnel]
+            interfaces = ["wg0", "tun*"]
+            allow_ethernet = true
+            [[endpoint]]
+            address = "203.0.113.10"
+            port = 51820
+            [lan]
+            allow = true
+            allow_public = true
+            networks = ["198.51.100.0/24"]
+            [dns]
+            servers = ["10.64.0.1"]
+            mode = "resolved"
+            over_tls = "yes"
+            [inbound]
+            tcp_ports = [22]
+            [gateway]
+            interfaces = ["eth1"]
+            networks = ["192.168.10.0/24"]
+            masquerade = true
+            tcp_ports = [8080]
+            udp_ports = [123]
+            [guests]
+            interfaces = ["virbr*"]
+            tcp_ports = [445]
+            udp_ports = [69]
+            [networkmanager]
+            system_profiles = false
+            profiles = ["office-vpn"]
+            """;
+
+    @Test
+    void everyKeyGoesThroughTheCache(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), EVERY_KEY);
+        Config parsed = ConfigLoader.load(file);
+        Config defaults = Config.safeDefault();
+        for (var component : Config.class.getRecordComponents()) {
+            assertTrue(!java.util.Objects.equals(component.getAccessor().invoke(parsed), component.getAccessor().invoke(defaults)),
+                    "EVERY_KEY must set " + component.getName() + " to something other than its default");
+        }
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        assertEquals(parsed, cache.load(file));
+        assertEquals(parsed, cache.load(file), "read back from the cache");
+        // proof that the second load came from the cache, and not from a parse after a cache that did not read
+        Path c = dir.resolve("cache.json");
+        Files.writeString(c, Files.readString(c).replace("\"udp_ports\" : [ 123 ]", "\"udp_ports\" : [ 124 ]"));
+        assertEquals(java.util.List.of(124), cache.load(file).gateway().udpPorts());
+    }
+
     @Test
     void anInvalidConfigIsNeverServedFromAnOldCache(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("k.toml"), ConfigLoaderTest.EXAMPLE);

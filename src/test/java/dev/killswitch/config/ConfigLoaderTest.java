@@ -300,4 +300,58 @@ class ConfigLoaderTest {
         assertEquals(Config.DEFAULT_LAN_NETWORKS, c.lanNetworks());
         assertFalse(c.lanAllowPublic() || c.tunnelAllowEthernet());
     }
+
+    @Test
+    void gatewayAndGuests() throws Exception {
+        Config c = ConfigLoader.parse(FILE, """
+                [tunnel]
+                interfaces = ["wg0"]
+                [gateway]
+                interfaces = ["eth1"]
+                networks = ["192.168.10.0/24", "2001:db8:10::/64"]
+                masquerade = true
+                udp_ports = [123]
+                [guests]
+                interfaces = ["virbr0", "veth*"]
+                tcp_ports = [445]
+                """);
+        assertEquals(new Gateway(List.of("eth1"), List.of(Network.parse("192.168.10.0/24"), Network.parse("2001:db8:10::/64")),
+                true, List.of(), List.of(123)), c.gateway());
+        assertEquals(new Guests(List.of("virbr0", "veth*"), List.of(445), List.of()), c.guests());
+        assertEquals(Gateway.NONE, ConfigLoader.parse(FILE, EXAMPLE).gateway());
+    }
+
+    @Test
+    void gatewayAndGuestsProblemsNameLineAndKey() {
+        ConfigException overlap = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, """
+                [tunnel]
+                interfaces = ["wg0", "tun*"]
+                [guests]
+                interfaces = ["virbr0", "tunnel1"]
+                """));
+        assertEquals("guests.interfaces[1]", overlap.key());
+        assertEquals(4, overlap.line());
+        assertTrue(overlap.getMessage().contains("'tunnel1' also matches 'tun*' (tunnel.interfaces[1])"), overlap.getMessage());
+        ConfigException both = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, """
+                [gateway]
+                interfaces = ["br*"]
+                [guests]
+                interfaces = ["br0"]
+                """));
+        assertEquals("guests.interfaces[0]", both.key());
+        ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE, """
+                [gateway]
+                masquerade = true
+                """));
+        assertEquals("gateway", missing.key());
+        assertTrue(missing.getMessage().contains("missing key 'interfaces'"), missing.getMessage());
+        assertEquals("gateway.interfaces", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[gateway]\ninterfaces = []\n")).key());
+        assertEquals("guests.interfaces[0]", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[guests]\ninterfaces = [\"br0;drop\"]\n")).key());
+        assertEquals("gateway.networks[1]", assertThrows(ConfigException.class, () -> ConfigLoader.parse(FILE,
+                "[gateway]\ninterfaces = [\"eth1\"]\nnetworks = [\"10.0.0.0/8\", \"10.1.0.0/16\"]\n")).key());
+        assertEquals("guests.udp_ports[0]", assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(FILE, "[guests]\ninterfaces = [\"br0\"]\nudp_ports = [0]\n")).key());
+    }
 }

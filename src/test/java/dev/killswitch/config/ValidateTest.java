@@ -73,4 +73,17 @@ class ValidateTest {
         assertThrows(IllegalArgumentException.class, () -> Network.parse("10.0.0.0/33"));
         assertThrows(IllegalArgumentException.class, () -> Network.parse("10.0.0.0/x"));
     }
+
+    @Test
+    void interfacePatternsOverlap() {
+        assertTrue(Validate.interfacePatternsOverlap("wg0", "wg0"));
+        assertTrue(Validate.interfacePatternsOverlap("tun*", "tun0"));
+        assertTrue(Validate.interfacePatternsOverlap("tun0", "tun*"));
+        assertTrue(Validate.interfacePatternsOverlap("t*", "tun*"));
+        assertTrue(Validate.interfacePatternsOverlap("veth*", "veth*"));
+        assertFalse(Validate.interfacePatternsOverlap("wg0", "wg1"));
+        assertFalse(Validate.interfacePatternsOverlap("tun*", "tap0"));
+        assertFalse(Validate.interfacePatternsOverlap("br*", "virbr0"));
+        assertFalse(Validate.interfacePatternsOverlap("wg0", "wg"));
+    }
 }

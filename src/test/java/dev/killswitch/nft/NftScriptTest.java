@@ -70,6 +70,26 @@ class NftScriptTest {
         assertGolden("full-example.nft", NftScript.full(PolicyBuilder.build(example(), state, NOW)));
     }
 
+    private static final String GATEWAY = """
+            [tunnel]
+            interfaces = ["wg0"]
+            [gateway]
+            interfaces = ["eth1", "lan*"]
+            networks = ["192.168.10.0/24", "2001:db8:10::/64"]
+            masquerade = true
+            tcp_ports = [22]
+            udp_ports = [123]
+            [guests]
+            interfaces = ["virbr0", "docker0"]
+            tcp_ports = [445]
+            """;
+
+    @Test
+    void fullScriptOfAGatewayWithGuests() throws Exception {
+        Config gateway = ConfigLoader.parse(Path.of("gateway.toml"), GATEWAY);
+        assertGolden("full-gateway.nft", NftScript.full(PolicyBuilder.build(gateway, RuntimeState.EMPTY, NOW)));
+    }
+
     @Test
     void fullScriptOfTheSafeDefault() throws Exception {
         assertGolden("full-default.nft", NftScript.full(PolicyBuilder.build(Config.safeDefault(), RuntimeState.EMPTY, NOW)));
