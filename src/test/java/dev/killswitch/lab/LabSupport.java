@@ -49,6 +49,13 @@ public final class LabSupport {
         Assumptions.abort(message);
     }
 
+    /** Skips the calling test naming {@code message}, or fails it with KILLSWITCH_REQUIRE_LAB=1 (something the lab needs is missing). */
+    public static void unavailable(String message) {
+        System.err.println("[lab] " + message);
+        if ("1".equals(System.getenv(REQUIRE_ENV))) fail(message + " (" + REQUIRE_ENV + "=1)");
+        Assumptions.abort(message);
+    }
+
     /** {@link #assumeLab()} plus these programs on the PATH; skips (or fails, like assumeLab) naming the missing ones. */
     public static void assumeTools(String... tools) {
         assumeLab();

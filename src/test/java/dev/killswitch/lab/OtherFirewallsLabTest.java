@@ -23,7 +23,6 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -439,7 +438,7 @@ class OtherFirewallsLabTest {
         try {
             return DebPackages.unpack(LabSupport.projectDir().resolve("target/lab").resolve(cache), packages);
         } catch (DebPackages.Unavailable e) {
-            unavailable(cache + " lab unavailable: " + e.getMessage());
+            LabSupport.unavailable(cache + " lab unavailable: " + e.getMessage());
             throw e;
         }
     }
@@ -456,12 +455,6 @@ class OtherFirewallsLabTest {
             Sh.Result r = Sh.run(PYTHON, "-c", pythonImports);
             if (!r.ok()) problems.add(PYTHON + " cannot " + pythonImports + " (bin/install-deps installs the modules): " + r.stderr().trim());
         }
-        if (!problems.isEmpty()) unavailable(what + " lab unavailable: " + String.join("; ", problems));
-    }
-
-    private static void unavailable(String message) {
-        System.err.println("[lab] " + message);
-        if ("1".equals(System.getenv(LabSupport.REQUIRE_ENV))) fail(message + " (" + LabSupport.REQUIRE_ENV + "=1)");
-        Assumptions.abort(message);
+        if (!problems.isEmpty()) LabSupport.unavailable(what + " lab unavailable: " + String.join("; ", problems));
     }
 }
