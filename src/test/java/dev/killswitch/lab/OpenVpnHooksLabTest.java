@@ -275,9 +275,11 @@ class OpenVpnHooksLabTest {
      * Completed" (as seen here, polled every ms), and from that line to the first packet counted at the server.
      */
     private long[] firstPacket() throws Exception {
-        resetCounters();
         Path conf = config(false, Lab.PUBLIC_V4 + " 1194");
+        serverA.stop();
+        serverA.start();
         assertEquals(0, runHook(List.of(), "pre-up", conf.toString()).exitCode());
+        resetCounters();
         PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 60_000);
         try {
             long start = System.nanoTime();
@@ -309,10 +311,22 @@ class OpenVpnHooksLabTest {
 
     /** Runs pre-up (as the unit's ExecStartPre does), starts openvpn with {@code conf} and waits for it to be up. */
     private void startClient(Path conf) {
+        // a fresh server: one that still holds the last client's session (same certificate) gives the new one
+        // no IPv6 address for a while
+        serverA.stop();
+        serverA.start();
         Sh.Result pre = runHook(List.of(), "pre-up", conf.toString());
         assertEquals(0, pre.exitCode(), pre.describe());
         client = lab.startInClient("openvpn", "--config", conf.toString());
         assertTrue(client.awaitOutput("Initialization Sequence Completed", Duration.ofSeconds(20)), client.describe());
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!lab.execInClient("ip", "-6", "route", "get", Lab.PUBLIC_V6).stdout().contains("dev " + dev + " ")) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no IPv6 route through " + dev + ": " + lab.execInClient("ip", "-6", "route").stdout()
+                        + "\n" + client.stdout());
+            }
+            Proc.sleep(20);
+        }
     }
 
     /** The hook script in the client namespace, as OpenVPN (env) or a person (args) runs it. */
