@@ -179,7 +179,7 @@ public final class HookMain {
                 if (args.length < 6) throw new IllegalArgumentException("openvpn up needs DEV PROTO ADDRESS PORT (or - - -)");
                 Endpoint server = null;
                 if (!(args[3].equals("-") && args[4].equals("-") && args[5].equals("-"))) {
-                    if (!args[5].matches("[0-9]{1,5}")) {
+                    if (!isPort(args[5])) {
                         throw new IllegalArgumentException("the server's port '" + Validate.printable(args[5]) + "' is not a port");
                     }
                     server = new Endpoint(IpAddress.parse(args[4]), Protocol.parse(args[3]), Integer.parseInt(args[5]));
@@ -198,6 +198,11 @@ public final class HookMain {
             default -> throw new IllegalArgumentException("unknown openvpn event '" + Validate.printable(args[1])
                     + "'; expected pre-up, up or down");
         }
+    }
+
+    /** A port as the hook scripts pass it (ks_valid_port): 1-65535 in decimal, without leading zeros. */
+    static boolean isPort(String s) {
+        return s.matches("[1-9][0-9]{0,4}") && Integer.parseInt(s) <= 65535;
     }
 
     /** OpenVPN's hooks: checked before anything is sent or changed; a refused one still fails closed. */
