@@ -56,6 +56,12 @@ class OpenVpnDropInsTest {
         }
     }
 
+    /** A JVM has 14 threads with the launcher's options; openvpn@.service allows 10 tasks in all. */
+    @Test
+    void theJvmPathFitsInOpenvpnAtServicesTaskLimit() throws IOException {
+        assertTrue(Files.readString(dropIn("openvpn@")).lines().anyMatch(l -> l.equals("TasksMax=64")));
+    }
+
     private static Path dropIn(String unit) {
         return LabSupport.projectDir().resolve("hooks/openvpn/" + unit + ".service.d/killswitch.conf");
     }
