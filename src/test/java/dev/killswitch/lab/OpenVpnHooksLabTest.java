@@ -139,7 +139,7 @@ class OpenVpnHooksLabTest {
         resetCounters();
         PacerRun p4 = lab.startPacer(TARGET_V4, PORT, PPS, 60_000);
         PacerRun p6 = lab.startPacer(Lab.PUBLIC_V6, PORT, PPS, 60_000);
-        Proc.sleep(300);
+        Proc.sleep(500);
         client.term();
         assertTrue(client.waitFor(Duration.ofSeconds(10)), "openvpn ended on SIGTERM");
         Proc.sleep(700);
@@ -159,7 +159,7 @@ class OpenVpnHooksLabTest {
         resetCounters();
         PacerRun p4 = lab.startPacer(TARGET_V4, PORT, PPS, 60_000);
         PacerRun p6 = lab.startPacer(Lab.PUBLIC_V6, PORT, PPS, 60_000);
-        Proc.sleep(300);
+        Proc.sleep(500);
         ProcessHandle.of(client.pid()).orElseThrow().destroyForcibly();
         assertTrue(client.waitFor(Duration.ofSeconds(5)));
         Proc.sleep(700);
@@ -294,6 +294,39 @@ class OpenVpnHooksLabTest {
         }
     }
 
+    /**
+     * In a second, fresh lab with no block and no service (killswitch never enabled there): the JVM path of a
+     * refused up still installs the baseline (fail closed), and so does a pre-up that succeeds.
+     */
+    @Test
+    @Order(7)
+    void withNoBlockLoadedTheJvmHookInstallsTheBaselineFirst() throws Exception {
+        try (Lab fresh = new Lab()) {
+            KsCli other = new KsCli(fresh.clientNs());
+            try {
+                other.writeConfig("[dns]\nmode = \"off\"\n");
+                assertFalse(fresh.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "no table before");
+                List<String> env = new ArrayList<>(List.of("env", "-i", "KILLSWITCH_STATE_DIR=" + other.stateDir,
+                        "KILLSWITCH_LAUNCHER=" + other.jvmLauncher(), "script_type=up", "dev=tun0;reboot", HOOK.toString()));
+                Sh.Result refused = Sh.run(Sh.inNs(fresh.clientNs(), env), null, Duration.ofSeconds(60));
+                assertEquals(2, refused.exitCode(), refused.describe());
+                assertTrue(refused.stderr().contains("installed the baseline (fail closed)"), refused.stderr());
+                assertTrue(fresh.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "the block is loaded");
+                assertEquals(Probe.Outcome.EPERM, fresh.udpSend(TARGET_V4, PORT).outcome());
+                assertEquals(Probe.Outcome.EPERM, fresh.udpSend(Lab.PUBLIC_V4, 1194).outcome(), "no server allowed yet");
+
+                Sh.Result pre = Sh.run(Sh.inNs(fresh.clientNs(), "env", "-i", "KILLSWITCH_STATE_DIR=" + other.stateDir,
+                        "KILLSWITCH_LAUNCHER=" + other.jvmLauncher(), HOOK.toString(), "pre-up",
+                        config(false, Lab.PUBLIC_V4 + " 1194").toString()), null, Duration.ofSeconds(60));
+                assertEquals(0, pre.exitCode(), pre.describe());
+                assertEquals(Probe.Outcome.SENT, fresh.udpSend(Lab.PUBLIC_V4, 1194).outcome(), "the server, udp 1194");
+                assertEquals(Probe.Outcome.EPERM, fresh.udpSend(Lab.PUBLIC_V4, 1195).outcome(), "only its port");
+            } finally {
+                other.delete();
+            }
+        }
+    }
+
     // ---- helpers ----
 
     /**
@@ -355,7 +388,9 @@ class OpenVpnHooksLabTest {
         assertEquals(0, lab.packets("plain"), fault + ": IPv4 plaintext at the ISP: " + t4);
         assertEquals(0, lab.packets("plain6"), fault + ": IPv6 plaintext at the ISP: " + t6);
         assertEquals(0, lab.packets("dnsplain"), fault + ": DNS on the physical link");
-        assertTrue(lab.packets(tun4) > 500 && lab.packets(tun6) > 500, fault + ": traffic went through the tunnel before");
+        // userspace openvpn on a loaded 2-core machine does not carry all of 2 x 10,000 pps: some went through
+        assertTrue(lab.packets(tun4) > 100 && lab.packets(tun6) > 100, fault + ": traffic went through the tunnel before: "
+                + lab.packets(tun4) + " and " + lab.packets(tun6) + " packets");
         assertTrue(t4.eperm() > 1000 && t6.eperm() > 1000, fault + ": the block refused the packets after: " + t4 + " " + t6);
     }
 
