@@ -8,6 +8,8 @@
 # The caller sets KS_LAUNCHER (the killswitch launcher, for the fallback) and calls
 #   ks_hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE] [DNS...]
 #   ks_hook nm vpn-up IFACE [DNS...] | ks_hook nm vpn-down IFACE
+#   ks_hook openvpn pre-up CONFIG_FILE | ks_hook openvpn up DEV PROTO ADDRESS PORT [DNS...]
+#     (PROTO ADDRESS PORT: the server it connected to, or - - -) | ks_hook openvpn down DEV restart|exit
 # Exit codes (ks_hook exits): 0 done, 2 bad input (nothing sent; the JVM hook then refuses the same
 # input and installs the baseline if none is loaded), 3 the service or the system refused.
 # Environment: KILLSWITCH_STATE_DIR (default /run/killswitch): where control.sock is.
@@ -96,6 +98,14 @@ ks_valid_ip() {
     ks_valid_ipv4 "$1" || ks_valid_ipv6 "$1"
 }
 
+# A port: 1-65535 in decimal, without leading zeros (it goes into the JSON line as a number).
+ks_valid_port() {
+    case $1 in
+        '' | 0* | *[!0-9]*) return 1 ;;
+    esac
+    [ "${#1}" -le 5 ] && [ "$1" -le 65535 ]
+}
+
 # An absolute path of letters, digits and _ . , : = @ + / -, at most 4095 characters, no "." or ".."
 # component. (Whether the file may be trusted, the service checks: owner root, not writable by others.)
 ks_valid_path() {
@@ -131,6 +141,14 @@ ks_hook() {
         ks_log "refused: KILLSWITCH_STATE_DIR is not a plain absolute path"
         ks_fallback "$@"
     fi
+    if [ "$ks_kind/$ks_event" = openvpn/pre-up ]; then
+        # the service reads the config's dev and remotes itself
+        if [ "$#" -ne 3 ] || ! ks_valid_path "$ks_iface"; then
+            ks_log "refused: openvpn pre-up takes one argument, the OpenVPN config file as a plain absolute path"
+            ks_fallback "$@"
+        fi
+        ks_send "$ks_state/control.sock" "{\"op\":\"allow-remotes\",\"config\":\"$ks_iface\",\"pid\":$$}" "$@"
+    fi
     if ! ks_valid_iface "$ks_iface"; then
         ks_log "refused: the interface is not an interface name (1-15 of A-Z a-z 0-9 _ . -)"
         ks_fallback "$@"
@@ -153,6 +171,33 @@ ks_hook() {
             ;;
         wg-quick/pre-down | wg-quick/post-down) ks_first_dns= ;;
         nm/vpn-up) [ "$#" -gt 3 ] && ks_first_dns=4 || ks_first_dns= ;;
+        openvpn/up)
+            ks_endpoint=
+            if [ "$#" -lt 6 ]; then
+                ks_log "refused: openvpn up needs DEV PROTO ADDRESS PORT (or - - -)"
+                ks_fallback "$@"
+            elif [ "$4$5$6" != --- ]; then
+                case $4 in udp | tcp) ;; *)
+                    ks_log "refused: the server's protocol is not udp or tcp"
+                    ks_fallback "$@"
+                    ;;
+                esac
+                if ! ks_valid_ip "$5" || ! ks_valid_port "$6"; then
+                    ks_log "refused: the server OpenVPN connected to is not an IP address and a port (1-65535)"
+                    ks_fallback "$@"
+                fi
+                ks_endpoint=",\"endpoint\":{\"address\":\"$5\",\"port\":$6,\"protocol\":\"$4\"}"
+            fi
+            [ "$#" -gt 6 ] && ks_first_dns=7 || ks_first_dns=
+            ;;
+        openvpn/down)
+            if [ "$#" -ne 4 ] || { [ "$4" != restart ] && [ "$4" != exit ]; }; then
+                ks_log "refused: openvpn down takes DEV and restart or exit"
+                ks_fallback "$@"
+            fi
+            [ "$4" = restart ] && ks_event=withdraw
+            ks_first_dns=
+            ;;
         nm/vpn-down)
             if [ "$#" -gt 3 ]; then
                 ks_log "refused: nm vpn-down takes only the interface"
@@ -183,6 +228,8 @@ ks_hook() {
             ks_json="{\"op\":\"allow-tunnel\",\"iface\":\"$ks_iface\",\"dns\":[$ks_dns]"
             [ -n "$ks_config" ] && ks_json="$ks_json,\"config\":\"$ks_config\""
             ;;
+        up) ks_json="{\"op\":\"allow-tunnel\",\"iface\":\"$ks_iface\",\"dns\":[$ks_dns]$ks_endpoint" ;;
+        withdraw) ks_json="{\"op\":\"withdraw-tunnel\",\"iface\":\"$ks_iface\"" ;;
         *) ks_json="{\"op\":\"down\",\"iface\":\"$ks_iface\"" ;;
     esac
     ks_json="$ks_json,\"pid\":$$}"

@@ -421,7 +421,7 @@ final class Commands {
                     "It owns the state: every change, from the command line, the hooks, NetworkManager or its timers,",
                     "runs on its one worker thread. It serves control.sock in the state directory (mode 0600, root",
                     "only, checked with SO_PEERCRED): up, down, allow-lan, pause, resume, enable, disable and the hook",
-                    "scripts (wg-quick, NetworkManager's dispatcher) send their change there as one JSON line; without",
+                    "scripts (wg-quick, NetworkManager's dispatcher, OpenVPN) send their change there as one JSON line; without",
                     "a service answering they act directly, as before.",
                     "",
                     "NetworkManager: whenever org.freedesktop.NetworkManager has an owner on the system bus (also one",

@@ -35,6 +35,7 @@ import picocli.CommandLine.ScopeType;
             "Hooks (lean path, see 'killswitch hook --help'):",
             "  killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE]",
             "  killswitch hook nm vpn-up IFACE [DNS...] | vpn-down IFACE   (NetworkManager's dispatcher)",
+            "  killswitch hook openvpn pre-up CONFIG_FILE | up ... | down ...  (OpenVPN's own scripts)",
             "",
             "Measure it against other kill switches, with real packets in throwaway namespaces:",
             "  killswitch bench-leaks --help",

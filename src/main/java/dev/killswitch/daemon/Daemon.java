@@ -10,6 +10,7 @@ import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.state.TamperLog;
+import dev.killswitch.openvpn.OpenVpnConfig;
 import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
 import java.time.Duration;
@@ -186,7 +187,13 @@ public final class Daemon {
                 case "up" -> ch = as.up(r.iface());
                 case "down" -> ch = as.down(r.iface());
                 case "allow-endpoints" -> ch = as.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
-                case "allow-tunnel" -> ch = as.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
+                case "allow-tunnel" -> ch = r.endpoint() != null ? as.allowOpenVpnTunnel(r.iface(), r.dns(), r.endpoint())
+                        : as.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
+                case "allow-remotes" -> {
+                    OpenVpnConfig c = OpenVpnConfig.readTrusted(r.config());
+                    ch = as.allowEndpoints(c.dev(), c.endpoints());
+                }
+                case "withdraw-tunnel" -> ch = as.withdrawTunnel(r.iface());
                 case "allow-lan" -> ch = as.allowLan(r.allow());
                 case "pause" -> ch = as.pause(r.pause());
                 case "resume" -> ch = as.resume();

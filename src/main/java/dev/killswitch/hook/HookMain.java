@@ -1,13 +1,16 @@
 package dev.killswitch.hook;
 
 import dev.killswitch.config.ConfigException;
+import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
+import dev.killswitch.config.Protocol;
 import dev.killswitch.config.Validate;
 import dev.killswitch.control.ControlClient;
 import dev.killswitch.control.ControlRequest;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
+import dev.killswitch.openvpn.OpenVpnConfig;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.wg.WgQuickConfig;
@@ -29,6 +32,9 @@ public final class HookMain {
             usage: killswitch hook wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE] [DNS...]
                    killswitch hook nm vpn-up IFACE [DNS...]
                    killswitch hook nm vpn-down IFACE
+                   killswitch hook openvpn pre-up CONFIG_FILE
+                   killswitch hook openvpn up DEV PROTO ADDRESS PORT [DNS...]
+                   killswitch hook openvpn down DEV restart|exit
 
             This is the JVM path: each call starts a JVM. The hook scripts start none while the service
             runs, and fall back to this when it does not; put them in /etc/wireguard/IFACE.conf, in its
@@ -58,6 +64,17 @@ public final class HookMain {
             nm vpn-down   everything granted to IFACE is withdrawn; the block stays
             The VPN's endpoint must be in the config ([[endpoint]]): NetworkManager has no hook before
             the VPN connects.
+            For OpenVPN run directly, hooks/openvpn/killswitch-openvpn is OpenVPN's --up, --down and
+            --route-pre-down script (with script-security 2; see hooks/openvpn/client.conf.example): it reads
+            OpenVPN's environment, checks every value and calls:
+            openvpn pre-up  before openvpn starts (by hand, or the unit's ExecStartPre): every remote of the
+                            client config CONFIG_FILE (its port and proto, default 1194 udp) becomes
+                            reachable outside the tunnel, granted to the config's dev (a fixed name such as
+                            tun0); a host name is refused; the file is trusted as wg-quick's (root, go-w)
+            openvpn up      DEV may carry traffic; the pushed dhcp-option DNS/DNS6 values (DNS...) become the
+                            resolvers; the server it connected to (PROTO ADDRESS PORT) stays reachable
+            openvpn down    restart: DEV's traffic and resolvers are withdrawn, its servers stay (OpenVPN
+                            connects again); exit: everything granted to DEV is withdrawn
             With no block loaded, a hook installs the baseline first (fail closed) and says so.
             Environment: KILLSWITCH_CONFIG (default /etc/killswitch/killswitch.toml),
                          KILLSWITCH_STATE_DIR (default /run/killswitch).
@@ -98,6 +115,9 @@ public final class HookMain {
         if (args.length >= 1 && args[0].equals("nm")) {
             return nm(args);
         }
+        if (args.length >= 1 && args[0].equals("openvpn")) {
+            return openvpn(args);
+        }
         if (args.length < 3 || !args[0].equals("wg-quick")) {
             System.err.print(USAGE);
             return 2;
@@ -129,6 +149,82 @@ public final class HookMain {
             change = switch (r.op()) {
                 case "allow-endpoints" -> ks.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
                 case "allow-tunnel" -> ks.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
+                default -> ks.down(r.iface());
+            };
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw new Refused(e, failClosed(ks, e));
+        }
+        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
+        return 0;
+    }
+
+    /**
+     * Parses {@code openvpn pre-up CONFIG_FILE}, {@code openvpn up DEV PROTO ADDRESS PORT [DNS...]} (the server it
+     * connected to, or "- - -" when OpenVPN named none) and {@code openvpn down DEV restart|exit} into the request
+     * the service would get. Throws IllegalArgumentException on anything else, naming the value.
+     */
+    static ControlRequest parseOpenVpn(String[] args) {
+        if (args.length < 3 || !args[0].equals("openvpn")) {
+            throw new IllegalArgumentException("expected: openvpn pre-up CONFIG_FILE, openvpn up DEV PROTO ADDRESS PORT [DNS...] "
+                    + "or openvpn down DEV restart|exit");
+        }
+        switch (args[1]) {
+            case "pre-up" -> {
+                if (args.length != 3) throw new IllegalArgumentException("openvpn pre-up takes only the OpenVPN config file");
+                return ControlRequest.allowRemotes(args[2]);
+            }
+            case "up" -> {
+                String dev = Validate.interfaceName(args[2]);
+                if (args.length < 6) throw new IllegalArgumentException("openvpn up needs DEV PROTO ADDRESS PORT (or - - -)");
+                Endpoint server = null;
+                if (!(args[3].equals("-") && args[4].equals("-") && args[5].equals("-"))) {
+                    if (!isPort(args[5])) {
+                        throw new IllegalArgumentException("the server's port '" + Validate.printable(args[5]) + "' is not a port");
+                    }
+                    server = new Endpoint(IpAddress.parse(args[4]), Protocol.parse(args[3]), Integer.parseInt(args[5]));
+                }
+                List<IpAddress> dns = new ArrayList<>();
+                for (int i = 6; i < args.length; i++) dns.add(IpAddress.parse(args[i]));
+                return ControlRequest.allowOpenVpnTunnel(dev, dns, server);
+            }
+            case "down" -> {
+                String dev = Validate.interfaceName(args[2]);
+                if (args.length != 4 || !(args[3].equals("restart") || args[3].equals("exit"))) {
+                    throw new IllegalArgumentException("openvpn down takes DEV and restart or exit");
+                }
+                return args[3].equals("restart") ? ControlRequest.withdrawTunnel(dev) : ControlRequest.down(dev);
+            }
+            default -> throw new IllegalArgumentException("unknown openvpn event '" + Validate.printable(args[1])
+                    + "'; expected pre-up, up or down");
+        }
+    }
+
+    /** A port as the hook scripts pass it (ks_valid_port): 1-65535 in decimal, without leading zeros. */
+    static boolean isPort(String s) {
+        return s.matches("[1-9][0-9]{0,4}") && Integer.parseInt(s) <= 65535;
+    }
+
+    /** OpenVPN's hooks: checked before anything is sent or changed; a refused one still fails closed. */
+    private static int openvpn(String[] args) throws ConfigException, NftException, IOException {
+        KillSwitch ks = killSwitch("openvpn hook");
+        ControlRequest r;
+        try {
+            r = parseOpenVpn(args);
+        } catch (IllegalArgumentException bad) {
+            throw new Refused(bad, failClosed(ks, bad));
+        }
+        Integer sent = viaDaemon(r);
+        if (sent != null) return sent;
+        KillSwitch.Change change;
+        try {
+            change = switch (r.op()) {
+                case "allow-remotes" -> {
+                    OpenVpnConfig c = OpenVpnConfig.readTrusted(r.config());
+                    yield ks.allowEndpoints(c.dev(), c.endpoints());
+                }
+                case "allow-tunnel" -> ks.allowOpenVpnTunnel(r.iface(), r.dns(), r.endpoint());
+                case "withdraw-tunnel" -> ks.withdrawTunnel(r.iface());
                 default -> ks.down(r.iface());
             };
         } catch (ConfigException | IllegalArgumentException e) {

@@ -117,7 +117,6 @@ public final class NetworkManagerLab implements AutoCloseable {
     private final List<Proc> procs = new ArrayList<>();
     private Proc holder;
     private Proc nm;
-    private Proc server;
 
     /**
      * Starts the server and NetworkManager, hands the physical link to a NetworkManager profile and adds
@@ -425,42 +424,12 @@ public final class NetworkManagerLab implements AutoCloseable {
 
     private void startServer() {
         Netns.ip(lab.ispNs(), "addr", "add", TARGET_V4 + "/32", "dev", "lo");
-        Path pki = workDir.resolve("pki");
-        server = track(lab.startInIsp("openvpn", "--dev", serverIf, "--dev-type", "tun", "--proto", "udp",
-                "--local", Lab.PUBLIC_V4, "--port", Integer.toString(VPN_PORT), "--topology", "subnet",
-                "--server", "10.8.0.0", "255.255.255.0", "--ca", pki.resolve("ca.crt").toString(),
-                "--cert", pki.resolve("server.crt").toString(), "--key", pki.resolve("server.key").toString(),
-                "--dh", "none", "--server-ipv6", TUN_V6_SUBNET, "--push", "redirect-gateway def1",
-                "--push", "dhcp-option DNS " + SERVER_TUN_V4, "--push", "dhcp-option DNS " + SERVER_TUN_V6,
-                "--keepalive", "1", "10", "--verb", "3"));
-        if (!server.awaitOutput("Initialization Sequence Completed", WAIT)) {
-            throw new IllegalStateException("openvpn server did not start: " + server.describe());
-        }
+        new OpenVpnServer(lab, workDir.resolve("pki"), serverIf, Lab.PUBLIC_V4, VPN_PORT, "10.8.0.0", TUN_V6_SUBNET,
+                List.of("redirect-gateway def1", "dhcp-option DNS " + SERVER_TUN_V4, "dhcp-option DNS " + SERVER_TUN_V6));
     }
 
     private void makeCertificates() {
-        Path pki = workDir.resolve("pki");
-        String script = """
-                set -euo pipefail
-                cd "$1"
-                ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1.key" 2>/dev/null; }
-                ec ca
-                openssl req -x509 -new -key ca.key -subj /CN=killswitch-lab-ca -days 2 -out ca.crt
-                for who in server client; do
-                  ec $who
-                  openssl req -new -key $who.key -subj /CN=$who -out $who.csr
-                  eku=serverAuth; [[ $who == client ]] && eku=clientAuth
-                  printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyAgreement\\nextendedKeyUsage=%s\\n' $eku > $who.ext
-                  openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile $who.ext -out $who.crt 2>/dev/null
-                done
-                chmod 0644 ./*.crt; chmod 0600 ./*.key
-                """;
-        try {
-            Files.createDirectories(pki);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Sh.check(List.of("bash", "-c", script, "_", pki.toString()), null);
+        OpenVpnServer.makeCertificates(workDir.resolve("pki"));
     }
 
     private Proc track(Proc p) {

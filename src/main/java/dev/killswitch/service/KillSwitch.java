@@ -167,6 +167,34 @@ public final class KillSwitch {
                 s -> s.withProfileEndpoints(byUuid));
     }
 
+    /**
+     * OpenVPN's up: the tunnel carries traffic, its pushed resolvers are reachable through it, and the server it
+     * connected to ({@code server}, from OpenVPN's trusted_ip and trusted_port; null when not known) stays
+     * reachable outside it beside the servers its pre-up allowed, so that a hook that had to install the
+     * baseline first does not cut the tunnel it was called for.
+     */
+    public Change allowOpenVpnTunnel(String iface, List<IpAddress> dns, Endpoint server)
+            throws ConfigException, NftException, IOException {
+        return change("allowed tunnel " + iface + (dns.isEmpty() ? "" : " with resolvers " + dns)
+                + (server == null ? "" : " connected to " + server), s -> s.withGrant(iface, g -> {
+                    Grant next = g.withTraffic(true).withDns(dns);
+                    if (server == null || g.endpoints().contains(server)) return next;
+                    List<Endpoint> endpoints = new java.util.ArrayList<>(g.endpoints());
+                    endpoints.add(server);
+                    return next.withEndpoints(endpoints);
+                }));
+    }
+
+    /**
+     * A tunnel that goes away for a while and comes back under the same name (OpenVPN restarting: ping-restart,
+     * SIGUSR1, a lost TCP connection): its traffic and resolvers are withdrawn, and its servers stay reachable
+     * so that it can connect again.
+     */
+    public Change withdrawTunnel(String iface) throws ConfigException, NftException, IOException {
+        return change("withdrew tunnel " + iface + " (its servers stay allowed)",
+                s -> s.withGrant(iface, g -> g.withTraffic(false).withDns(List.of())));
+    }
+
     public Change allowLan(boolean allow) throws ConfigException, NftException, IOException {
         return change(allow ? "allowed the LAN" : "blocked the LAN", s -> s.withLan(allow));
     }

@@ -31,7 +31,8 @@ class HookValuesCorpusTest {
             "iface", v -> Validate.interfaceNameProblem(v) == null,
             "ipv4", Validate::isIpv4,
             "ipv6", Validate::isIpv6,
-            "path", v -> Validate.pathProblem(v) == null);
+            "path", v -> Validate.pathProblem(v) == null,
+            "port", HookMain::isPort);
 
     static List<Value> corpus() throws IOException {
         List<Value> out = new ArrayList<>();

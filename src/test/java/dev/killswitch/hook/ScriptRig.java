@@ -39,7 +39,8 @@ final class ScriptRig implements AutoCloseable {
         this.root = dir;
         this.state = dir.resolve("state");
         Files.createDirectories(state);
-        for (String f : List.of("hooks/killswitch-client.sh", "wg-quick/killswitch-hook", "dispatcher.d/90-killswitch")) {
+        for (String f : List.of("hooks/killswitch-client.sh", "wg-quick/killswitch-hook", "dispatcher.d/90-killswitch",
+                "hooks/openvpn/killswitch-openvpn")) {
             Path to = dir.resolve(f);
             Files.createDirectories(to.getParent());
             Files.copy(Path.of(f), to, StandardCopyOption.COPY_ATTRIBUTES);

@@ -104,12 +104,17 @@ final class KsCli {
      * state directory, and falls back to a JVM with this CLI's config.
      */
     String hookScriptLine() throws IOException {
+        return String.join(" ", "KILLSWITCH_STATE_DIR=" + stateDir, "KILLSWITCH_LAUNCHER=" + jvmLauncher(),
+                ProjectDir.path().resolve("wg-quick/killswitch-hook").toString());
+    }
+
+    /** A launcher script for the hooks' JVM path (KILLSWITCH_LAUNCHER): this CLI's JVM with its config. */
+    Path jvmLauncher() throws IOException {
         Path jvm = dir.resolve("killswitch-jvm");
         Files.writeString(jvm, "#!/bin/sh\nexec env KILLSWITCH_CONFIG=" + config + " " + javaBin()
                 + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp " + classPath() + " dev.killswitch.cli.Main \"$@\"\n");
         Files.setPosixFilePermissions(jvm, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-        return String.join(" ", "KILLSWITCH_STATE_DIR=" + stateDir, "KILLSWITCH_LAUNCHER=" + jvm,
-                ProjectDir.path().resolve("wg-quick/killswitch-hook").toString());
+        return jvm;
     }
 
     /** {@link #start} with these JVM options (e.g. a service's -Xmx) instead of the defaults. */
