@@ -46,18 +46,21 @@ import org.junit.jupiter.params.provider.EnumSource;
 class GatewayLabTest {
     private static final LeakScenario.Settings SETTINGS = LeakScenario.Settings.defaults();
     private static final int SSH_LIKE_PORT = 2222;
+    /** gateway.tcp_ports: a service of the gateway for its LAN. */
+    private static final int SERVED_PORT = 2223;
     private static final String CONFIG = """
             [gateway]
             interfaces = ["%s"]
             networks = ["%s", "%s"]
             masquerade = true
+            tcp_ports = [%d]
             [dns]
             servers = ["%s", "%s"]
             mode = "off"
             [inbound]
             tcp_ports = [%d]
-            """.formatted(GatewayLan.LAN_IF, GatewayLan.NETWORK_V4, GatewayLan.NETWORK_V6, SERVER_TUN_V4, SERVER_TUN_V6,
-            SSH_LIKE_PORT);
+            """.formatted(GatewayLan.LAN_IF, GatewayLan.NETWORK_V4, GatewayLan.NETWORK_V6, SERVED_PORT, SERVER_TUN_V4,
+            SERVER_TUN_V6, SSH_LIKE_PORT);
 
     private GuardedTunnel t;
     private GatewayLan lan;
@@ -66,6 +69,7 @@ class GatewayLabTest {
     @BeforeAll
     void buildTheGatewayAndItsLan() {
         LabSupport.assumeWireGuardLab();
+        LabSupport.assumeTools("dnsmasq", "busybox", "iperf3");
         t = new GuardedTunnel(Guard.KILLSWITCH_NO_SERVICE, KillswitchLauncher.current());
         lan = new GatewayLan(t.lab());
         t.writeKillswitchConfig(CONFIG);
@@ -84,6 +88,49 @@ class GatewayLabTest {
     @AfterEach
     void tunnelDown() {
         if (t != null && t.wg().clientInterfaceExists()) t.down();
+    }
+
+    /**
+     * The gateway still serves its LAN under the block: a DHCP lease and router advertisements from dnsmasq on
+     * the LAN side, DNS from it, and the port listed in gateway.tcp_ports; an unlisted port stays closed.
+     */
+    @Test
+    @Order(0)
+    void theGatewayServesItsLan() throws Exception {
+        Lab lab = t.lab();
+        Path leases = t.wg().workDir().resolve("lan-leases");
+        lab.startInClient("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root", "--pid-file=",
+                "--no-resolv", "--no-hosts", "--address=/gateway.test/" + GatewayLan.GATEWAY_V4,
+                "--interface=" + GatewayLan.LAN_IF, "--bind-interfaces", "--dhcp-range=203.0.113.140,203.0.113.150,2m",
+                "--enable-ra", "--dhcp-range=::,constructor:" + GatewayLan.LAN_IF + ",ra-only",
+                "--dhcp-leasefile=" + leases);
+        Sh.Result lease = lan.exec("busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t", "8", "-T", "1", "-s", "/bin/true");
+        assertEquals(0, lease.exitCode(), "a DHCP lease from the gateway under the block: " + lease.describe());
+        Sh.Result lookup = lan.exec("busybox", "nslookup", "gateway.test", GatewayLan.GATEWAY_V4);
+        assertTrue(lookup.stdout().contains(GatewayLan.GATEWAY_V4), "DNS from the gateway: " + lookup.describe());
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String addresses;
+        while (!(addresses = lan.exec("ip", "-6", "addr", "show", "dev", "eth0").stdout()).contains("dynamic")
+                && System.nanoTime() < deadline) {
+            Proc.sleep(200);
+        }
+        assertTrue(addresses.contains("2001:db8:10:") && addresses.contains("dynamic"),
+                "an address from the gateway's router advertisements: " + addresses);
+        lab.startInClient("socat", "TCP-LISTEN:" + SERVED_PORT + ",fork,reuseaddr", "EXEC:cat");
+        lab.startInClient("socat", "TCP-LISTEN:" + (SERVED_PORT + 1) + ",fork,reuseaddr", "EXEC:cat");
+        awaitListener(SERVED_PORT);
+        awaitListener(SERVED_PORT + 1);
+        assertEquals(Probe.Outcome.CONNECTED, Probes.tcpConnect(lan.ns(), GatewayLan.GATEWAY_V4, SERVED_PORT, 2000).outcome());
+        assertNotEquals(Probe.Outcome.CONNECTED,
+                Probes.tcpConnect(lan.ns(), GatewayLan.GATEWAY_V4, SERVED_PORT + 1, 1000).outcome(), "a port not listed");
+    }
+
+    private void awaitListener(int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (t.lab().execInClient("ss", "-H", "-l", "-n", "-t", "sport", "=", ":" + port).stdout().isBlank()
+                && System.nanoTime() < deadline) {
+            Proc.sleep(20);
+        }
     }
 
     @ParameterizedTest
