@@ -107,6 +107,12 @@ class PackageBootIT {
     }
 
     @Test
+    void anUpgradeKeepsTheRulesAndAJdkChangeRemakesTheArchive() {
+        assertEquals(1, number("killswitch_tables_after_upgrade"), "the block loaded before dpkg -i of the package again");
+        assertEquals("yes", get("cds_after_jdk_trigger"), "postinst 'triggered' (a file under /usr/lib/jvm) makes it again");
+    }
+
+    @Test
     void removeTakesTheBlockOutAndLeavesTheConfigAndTheBootFile() {
         assertEquals("yes", get("remove_message"), "apt remove says what it did");
         assertEquals(0, number("tables_after_remove"), "tables in the kernel after apt remove");
