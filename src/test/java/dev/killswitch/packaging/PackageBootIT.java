@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The .deb that {@code ./mvnw package} made, installed into a Debian 12 root and booted by a real systemd (PID 1
  * under systemd-nspawn) behind a bridge in a network namespace of the test's own that counts what arrives: once
- * with the block armed by {@code killswitch enable --persist}, once with the baseline unit masked (the control).
- * Then {@code apt-get remove} and {@code apt-get purge} in the same root. src/test/deb/boot-test does the work
+ * with the baseline unit masked (the control), once with the block armed by {@code killswitch enable --persist}.
+ * In the armed guest, with systemd running the service: the package again (dpkg's upgrade path), a JDK change
+ * (the file trigger), {@code apt-get remove} and {@code apt-get purge}. src/test/deb/boot-test does the work
  * (everything in namespaces it makes and deletes) and prints its findings; this class judges them. The guest
  * pings 203.0.113.5 (a documentation address, on the namespace's side) from a oneshot unit ordered after
  * network-online.target; the counts are of echo requests that reached the namespace (nft counter).
@@ -104,18 +105,23 @@ class PackageBootIT {
         assertEquals("inactive", get("control_baseline_ActiveState"));
         assertFalse(get("control_tables").contains("table inet killswitch,"), get("control_tables"));
         assertTrue(number("control_pings") >= 1, "the same boot without the baseline sends its pings: " + found);
+        // the package's service ran at boot there too: it blocks nothing by itself
+        assertEquals("active", get("control_service"), "killswitch.service, enabled by the package");
     }
 
     @Test
     void anUpgradeKeepsTheRulesAndAJdkChangeRemakesTheArchive() {
+        assertEquals("active", get("armed_service"), "killswitch.service at boot");
         assertEquals(1, number("killswitch_tables_after_upgrade"), "the block loaded before dpkg -i of the package again");
+        assertEquals("active", get("service_after_upgrade"), "the service is restarted on the new jar");
         assertEquals("yes", get("cds_after_jdk_trigger"), "postinst 'triggered' (a file under /usr/lib/jvm) makes it again");
     }
 
     @Test
     void removeTakesTheBlockOutAndLeavesTheConfigAndTheBootFile() {
         assertEquals("yes", get("remove_message"), "apt remove says what it did");
-        assertEquals(0, number("tables_after_remove"), "tables in the kernel after apt remove");
+        assertEquals(0, number("tables_after_remove"), "killswitch tables (plain and guard) in the kernel after apt remove");
+        assertEquals("inactive", get("service_after_remove"), "apt remove stops the service");
         // what the README's "Install" says apt remove leaves
         assertEquals("etc/killswitch etc/killswitch/boot.nft etc/killswitch/killswitch.toml", get("left_after_remove"));
     }
@@ -123,6 +129,7 @@ class PackageBootIT {
     @Test
     void purgeLeavesNothing() {
         assertEquals("", get("left_after_purge"));
+        assertEquals("no", get("run_state_after_purge"), "/run/killswitch");
         assertEquals("none", get("dpkg_status_after_purge"));
     }
 }
