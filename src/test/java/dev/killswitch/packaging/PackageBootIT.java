@@ -110,6 +110,14 @@ class PackageBootIT {
     }
 
     @Test
+    void theInstalledHooksFindTheInstalledClientAndLauncher() {
+        assertEquals("0", get("wg_hook_rc"), "/usr/lib/killswitch/wg-quick/killswitch-hook post-up wg0");
+        assertEquals("0", get("dispatcher_rc"), "/etc/NetworkManager/dispatcher.d/90-killswitch host0 vpn-up (VPN_IP_IFACE=tun0)");
+        String granted = get("tunnels_granted");
+        assertTrue(granted.contains("wg0") && granted.contains("tun0"), "the tunnels set after both: " + granted);
+    }
+
+    @Test
     void anUpgradeKeepsTheRulesAndAJdkChangeRemakesTheArchive() {
         assertEquals("active", get("armed_service"), "killswitch.service at boot");
         assertEquals(1, number("killswitch_tables_after_upgrade"), "the block loaded before dpkg -i of the package again");
