@@ -37,8 +37,8 @@ import picocli.CommandLine.ScopeType;
             "  killswitch hook nm vpn-up IFACE [DNS...] | vpn-down IFACE   (NetworkManager's dispatcher)",
             "  killswitch hook openvpn pre-up CONFIG_FILE | up ... | down ...  (OpenVPN's own scripts)",
             "",
-            "Measure it against other kill switches, with real packets in throwaway namespaces:",
-            "  killswitch bench-leaks --help",
+            "Measure it against other kill switches, with real packets in throwaway namespaces (in a clone of the",
+            "repository; the package has no lab): bin/killswitch bench-leaks --help",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -53,8 +53,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             Commands.Enable.class, Commands.Disable.class, Commands.Status_.class, Commands.Explain_.class, Commands.Verify.class,
             Commands.Render.class, Commands.Up.class, Commands.Down.class, Commands.AllowLan.class,
-            Commands.Pause.class, Commands.Resume.class, Commands.Daemon_.class, LeakTestCommand.class,
-            BenchLeaksCommand.class, DemoCommand.class,
+            Commands.Pause.class, Commands.Resume.class, Commands.Daemon_.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
@@ -109,8 +108,24 @@ public final class Main implements Callable<Integer> {
         System.exit(run(args));
     }
 
+    /**
+     * The lab's commands, by class name: they live in the lab jar (target/killswitch-lab.jar), which is on the class
+     * path only in a clone of the repository, never in the package. No product class names them otherwise.
+     */
+    static final java.util.List<String> LAB_COMMANDS = java.util.List.of(
+            "dev.killswitch.cli.LeakTestCommand", "dev.killswitch.cli.BenchLeaksCommand", "dev.killswitch.cli.DemoCommand");
+
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(110).setCaseInsensitiveEnumValuesAllowed(true);
+        for (String name : LAB_COMMANDS) {
+            Class<?> command;
+            try {
+                command = Class.forName(name);
+            } catch (ClassNotFoundException absent) {
+                continue;   // the package: no lab
+            }
+            cl.addSubcommand(new CommandLine(command).setUsageHelpWidth(110).setCaseInsensitiveEnumValuesAllowed(true));
+        }
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (e instanceof ConfigException || e instanceof IllegalArgumentException) {

@@ -38,11 +38,11 @@ public final class HookMain {
 
             This is the JVM path: each call starts a JVM. The hook scripts start none while the service
             runs, and fall back to this when it does not; put them in /etc/wireguard/IFACE.conf, in its
-            [Interface] section (with the repository at /opt/killswitch):
-              PreUp    = /opt/killswitch/wg-quick/killswitch-hook pre-up %i "$CONFIG_FILE"
-              PostUp   = /opt/killswitch/wg-quick/killswitch-hook post-up %i "$CONFIG_FILE"
-              PreDown  = /opt/killswitch/wg-quick/killswitch-hook pre-down %i
-              PostDown = /opt/killswitch/wg-quick/killswitch-hook post-down %i
+            [Interface] section (the Debian package's paths):
+              PreUp    = /usr/lib/killswitch/wg-quick/killswitch-hook pre-up %i "$CONFIG_FILE"
+              PostUp   = /usr/lib/killswitch/wg-quick/killswitch-hook post-up %i "$CONFIG_FILE"
+              PreDown  = /usr/lib/killswitch/wg-quick/killswitch-hook pre-down %i
+              PostDown = /usr/lib/killswitch/wg-quick/killswitch-hook post-down %i
             They take the same arguments as 'killswitch hook wg-quick ...'.
 
             pre-up     the peers' Endpoint addresses (udp, their port) become reachable outside the tunnel;
