@@ -262,6 +262,10 @@ class NmProfilesLabTest {
         long tunBefore = lab.packets("tun");
         long start = System.nanoTime();
         nm.nmcli("--wait", "20", "connection", "down", NetworkManagerLab.PHYS_NAME).orThrow();
+        // NetworkManager 1.42 fails the new uplink's secondary ("connect-failed") when the old VPN's openvpn has
+        // not exited yet, which a busy machine makes likely: wait for it, as a person switching networks does
+        awaitTrue(() -> nm.clientOpenvpnPid().isEmpty() && !nm.clientTunExists(), Duration.ofSeconds(15),
+                "the first uplink's openvpn gone");
         Sh.Result up2 = nm.nmcli("--wait", "20", "connection", "up", NetworkManagerLab.PHYS2_NAME);
         assertTrue(up2.ok(), up2.describe() + "\n" + nm.networkManagerLog());
         long backAt;
