@@ -15,7 +15,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A local guest (a "VM": a namespace on a bridge of the client, with dnsmasq on that bridge as its DHCP and
  * DNS server, as libvirt runs it) under the block with {@code [guests] interfaces = ["virbr*"]}: it gets its
- * lease and its names from the host; its traffic reaches the ISP only through a tunnel, and with none, not at all.
+ * lease and its names from the host; it reaches a guest on another bridge of the host; its traffic reaches the ISP
+ * only through a tunnel, and with none, not at all.
  */
 class GuestsLabTest {
     private static final String BRIDGE = "virbr0";
@@ -32,6 +33,7 @@ class GuestsLabTest {
         Lab lab = rig.lab();
         KsCli ks = rig.ks();
         String vm = lab.prefix() + "-v";
+        String vm2 = lab.prefix() + "-w";
         Path dir = Files.createTempDirectory("ks-guests");
         Netns.add(vm);
         try {
@@ -66,6 +68,21 @@ class GuestsLabTest {
             Sh.Result lookup = Sh.run(Sh.inNs(vm, "busybox", "nslookup", NAME, BRIDGE_V4), null, Duration.ofSeconds(15));
             assertTrue(lookup.stdout().contains(NAME_V4), "the host answered the guest's DNS query: " + lookup.describe());
 
+            // between guests' bridges (a second bridge, a second VM): routed by the host, not touched by the block
+            Netns.add(vm2);
+            Netns.ip(vm2, "link", "set", "lo", "up");
+            Netns.ip(lab.clientNs(), "link", "add", "virbr1", "type", "bridge");
+            Netns.ip(lab.clientNs(), "addr", "add", "203.0.113.193/27", "dev", "virbr1");
+            Netns.ip(lab.clientNs(), "link", "set", "virbr1", "up");
+            Netns.ip(lab.clientNs(), "link", "add", "vnet1", "type", "veth", "peer", "name", "eth0", "netns", vm2);
+            Netns.ip(lab.clientNs(), "link", "set", "vnet1", "master", "virbr1", "up");
+            Netns.ip(vm2, "addr", "add", "203.0.113.194/27", "dev", "eth0");
+            Netns.ip(vm2, "link", "set", "eth0", "up");
+            Netns.ip(vm2, "route", "add", "default", "via", "203.0.113.193");
+            Probe across = Probes.ping(vm, "203.0.113.194");
+            for (int i = 0; i < 20 && across.outcome() != Probe.Outcome.REPLIED; i++) across = Probes.ping(vm, "203.0.113.194");
+            assertEquals(Probe.Outcome.REPLIED, across.outcome(), "a guest on one bridge pings one on another: " + across);
+
             // no tunnel: the guest's traffic goes nowhere; the control without the block shows it would leave
             assertEquals(0, plaintextFrom(lab, vm), "plaintext from the guest with no tunnel");
             ks.run("disable").orThrow();
@@ -82,6 +99,7 @@ class GuestsLabTest {
                     + lab.packets("through_tunnel"));
         } finally {
             Netns.delete(vm);
+            Netns.delete(vm2);
             Sh.run("rm", "-rf", dir.toString());
         }
     }
