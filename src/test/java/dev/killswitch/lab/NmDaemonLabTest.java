@@ -34,9 +34,7 @@ class NmDaemonLabTest {
     private Lab lab;
     private NetworkManagerLab nm;
     private KsCli ks;
-    private Proc daemon;
-    private long daemonPid;
-    private final StringBuilder daemonLogs = new StringBuilder();
+    private NmFixture.Service service;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -45,6 +43,7 @@ class NmDaemonLabTest {
         lab = rig.lab();
         nm = rig.nm();
         ks = rig.ks();
+        service = new NmFixture.Service(ks, "nm-daemon");
         lab.startUdpSink(PORT);
         nm.countThroughTunnel("tun", PORT);
         nm.countPlaintext("plain");
@@ -52,20 +51,15 @@ class NmDaemonLabTest {
 
     @AfterEach
     void tearDown() {
-        if (daemon != null) {
-            daemonLogs.append(daemon.stderr());
-            daemon.close();
-        }
-        if (daemonPid > 0) ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+        if (service != null) service.close();
         if (rig != null) rig.close();
-        if (daemonLogs.length() > 0) System.out.println("[nm-daemon] daemon log:\n" + daemonLogs);
     }
 
     @Test
     void theDaemonAloneGrantsWithdrawsAndIgnoresSpoofedSignals() throws Exception {
         long testStart = System.nanoTime();
         ks.check("enable");
-        startDaemon();
+        service.start();
         Map<String, Long> plaintext = new LinkedHashMap<>();
         nm.startTunnelResolverV6(TARGET_V4);
         nm.countDns6ThroughTunnel("dns6tun");
@@ -114,9 +108,9 @@ class NmDaemonLabTest {
                 "org.freedesktop.DBus.NameOwnerChanged", "string:org.freedesktop.NetworkManager", "string::1.1",
                 "string::1.999");
         assertTrue(spoof3.ok(), spoof3.describe());
-        awaitTrue(() -> daemon.stderr().contains("ignored VpnStateChanged on " + active)
-                        && daemon.stderr().contains("ignored StateChanged on " + active)
-                        && daemon.stderr().contains("ignored NameOwnerChanged"),
+        awaitTrue(() -> service.stderr().contains("ignored VpnStateChanged on " + active)
+                        && service.stderr().contains("ignored StateChanged on " + active)
+                        && service.stderr().contains("ignored NameOwnerChanged"),
                 Duration.ofSeconds(5), "the daemon logging the spoofed signals as ignored");
         Proc.sleep(500);
         assertTrue(granted(), "the grant stays after a spoofed signal: " + ruleset());
@@ -146,23 +140,23 @@ class NmDaemonLabTest {
         // the daemon killed with -9; the VPN goes down while it is dead; the restarted daemon reconciles at start
         upAndGranted();
         plaintext.put("kill -9 daemon, nmcli down", fault(() -> {
-            killDaemon();
+            service.kill9();
             assertTrue(nm.vpnDown().ok());
         }));
         assertTrue(granted(), "nobody withdrew the grant while the daemon was dead");
-        startDaemon();
+        service.start();
         // the log line comes after the state and DNS are written: killing the daemon before it is another fault
-        awaitTrue(() -> !granted() && daemon.stderr().contains("is no longer activated: withdrew its grant"),
+        awaitTrue(() -> !granted() && service.stderr().contains("is no longer activated: withdrew its grant"),
                 Duration.ofSeconds(10), "the restarted daemon withdrawing the stale grant");
         assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "blocked with no VPN");
 
         // and the other way: the VPN comes up while the daemon is dead; the restarted one grants it
-        killDaemon();
+        service.kill9();
         Sh.Result up2 = nm.vpnUp();
         assertTrue(up2.ok(), up2.describe());
         Proc.sleep(500);
         assertEquals(Probe.Outcome.EPERM, lab.udpSend(TARGET_V4, PORT).outcome(), "no grant without the daemon");
-        startDaemon();
+        service.start();
         awaitTrue(this::granted, Duration.ofSeconds(10), "the restarted daemon granting the VPN that came up meanwhile");
         lab.resetCounter("tun");
         awaitTrue(() -> lab.udpSend(TARGET_V4, PORT).outcome() == Probe.Outcome.SENT && lab.packets("tun") > 0,
@@ -170,11 +164,11 @@ class NmDaemonLabTest {
 
         // a process killed between its nft change and its state write: the kernel lacks a grant the state has;
         // the restarted daemon reloads the table from the state
-        killDaemon();
+        service.kill9();
         lab.execInClient("nft", "flush", "set", "inet", "killswitch", "tunnels").orThrow();
         assertFalse(granted());
-        startDaemon();
-        awaitTrue(() -> granted() && daemon.stderr().contains("reloaded it from the state"), Duration.ofSeconds(10),
+        service.start();
+        awaitTrue(() -> granted() && service.stderr().contains("reloaded it from the state"), Duration.ofSeconds(10),
                 "the restarted daemon putting the grant the state has back into the kernel");
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after the last down");
@@ -187,24 +181,24 @@ class NmDaemonLabTest {
             awaitTrue(() -> !granted(), Duration.ofSeconds(10), "the grant withdrawn once NetworkManager lists no VPN");
         }, true));
         // and the daemon follows its new owner on the bus (else it would ignore its signals)
-        assertTrue(daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), daemon.stderr());
+        assertTrue(service.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), service.stderr());
         upAndGranted();
         assertTrue(nm.vpnDown().ok());
         awaitTrue(() -> !granted(), Duration.ofSeconds(10), "withdrawn after down with the restarted NetworkManager");
 
         // d) the daemon's memory after all that
-        String rss = Files.readAllLines(Path.of("/proc", Long.toString(daemonPid), "status")).stream()
+        String rss = Files.readAllLines(Path.of("/proc", Long.toString(service.pid()), "status")).stream()
                 .filter(l -> l.startsWith("VmRSS:")).findFirst().orElse("VmRSS: ?").replaceAll("\\s+", " ");
-        long rssPid = daemonPid;
-        assertTrue(daemon.isAlive(), "the daemon still runs");
+        long rssPid = service.pid();
+        assertTrue(service.proc().isAlive(), "the daemon still runs");
         assertTrue(ruleset().contains("table inet killswitch"), "the block stays");
 
         // the bus gone: the service says so, goes on serving its control socket, and the block stays
         long bus = Long.parseLong(Files.readString(nm.workDir().resolve("dbus.pid")).trim());
         ProcessHandle.of(bus).ifPresent(ProcessHandle::destroyForcibly);
-        awaitTrue(() -> daemon.stderr().contains("lost the connection to the system bus"), Duration.ofSeconds(10),
+        awaitTrue(() -> service.stderr().contains("lost the connection to the system bus"), Duration.ofSeconds(10),
                 "the service noticing the bus gone");
-        assertTrue(daemon.isAlive(), "the service goes on without a bus: " + daemon.describe());
+        assertTrue(service.proc().isAlive(), "the service goes on without a bus: " + service.proc().describe());
         Sh.Result lan = ks.check("allow-lan", "on");
         assertTrue(lan.stderr().contains("to the daemon over"), "the control socket still answers: " + lan.describe());
         ks.check("allow-lan", "off");
@@ -223,7 +217,7 @@ class NmDaemonLabTest {
     void theControlSocketTakesRootsChangesRefusesOthersAndTheCliActsDirectlyWithoutIt() throws Exception {
         long testStart = System.nanoTime();
         ks.check("enable");
-        startDaemon();
+        service.start();
         Path sock = ks.stateDir.resolve("control.sock");
         assertTrue(Files.exists(sock), "the daemon's control socket");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
@@ -234,9 +228,9 @@ class NmDaemonLabTest {
         long upMs = ms(t0);
         assertTrue(up.stdout().contains("killswitch: tunnel ksctl7 allowed"), up.describe());
         assertTrue(up.stderr().contains("to the daemon over " + sock), up.describe());
-        awaitTrue(() -> daemon.stderr().contains("did up ksctl7, asked by root (pid "), Duration.ofSeconds(5),
+        awaitTrue(() -> service.stderr().contains("did up ksctl7, asked by root (pid "), Duration.ofSeconds(5),
                 "the daemon logging who asked for up");
-        assertTrue(daemon.stderr().contains("over the control socket"), daemon.stderr());
+        assertTrue(service.stderr().contains("over the control socket"), service.stderr());
         assertTrue(ruleset().contains("\"ksctl7\""), ruleset());
         // a hostile name is refused by the CLI before anything is sent, and the hook path goes through the socket too
         Sh.Result bad = ks.run("up", "ks;reboot");
@@ -268,12 +262,12 @@ class NmDaemonLabTest {
             Files.setPosixFilePermissions(ks.stateDir, PosixFilePermissions.fromString(stateMode));
             Files.setPosixFilePermissions(top, PosixFilePermissions.fromString(topMode));
         }
-        awaitTrue(() -> daemon.stderr().contains("refused a request from user nobody (uid 65534"), Duration.ofSeconds(5),
+        awaitTrue(() -> service.stderr().contains("refused a request from user nobody (uid 65534"), Duration.ofSeconds(5),
                 "the daemon logging the refusal");
         // the request claimed pid 1; the log gives the pid the kernel lists on the other end (ss -x -p)
         Matcher kernelPid = Pattern.compile("user nobody \\(uid 65534, pid 1 as it says, (\\d+) by the kernel\\)")
-                .matcher(daemon.stderr());
-        assertTrue(kernelPid.find() && !kernelPid.group(1).equals("1"), daemon.stderr());
+                .matcher(service.stderr());
+        assertTrue(kernelPid.find() && !kernelPid.group(1).equals("1"), service.stderr());
         assertFalse(ruleset().contains("\"ksctl8\""), ruleset());
 
         // enable --persist and disable go through the service too; --persist's file is written by the CLI
@@ -289,20 +283,18 @@ class NmDaemonLabTest {
         ks.check("enable");
 
         // the daemon killed: its socket file stays, nobody answers, the CLI acts directly
-        killDaemon();
+        service.kill9();
         assertTrue(Files.exists(sock), "kill -9 leaves the socket file");
         Sh.Result direct = ks.check("up", "ksctl9");
         assertTrue(direct.stdout().contains("killswitch: tunnel ksctl9 allowed"), direct.describe());
         assertFalse(direct.stderr().contains("to the daemon"), direct.describe());
         assertTrue(ruleset().contains("\"ksctl9\""), ruleset());
         // the stale file does not block the next start; SIGTERM removes the socket
-        startDaemon();
-        assertTrue(daemon.stderr().contains("removed a stale " + sock), daemon.stderr());
+        service.start();
+        assertTrue(service.stderr().contains("removed a stale " + sock), service.stderr());
         assertTrue(ks.check("down", "ksctl9").stderr().contains("to the daemon over"), "down through the restarted daemon");
         assertFalse(ruleset().contains("\"ksctl9\""), ruleset());
-        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroy);
-        assertTrue(daemon.waitFor(Duration.ofSeconds(10)), "the daemon stops on SIGTERM");
-        daemonPid = 0;
+        assertTrue(service.term(), "the daemon stops on SIGTERM");
         assertFalse(Files.exists(sock), "the socket is removed on a clean stop");
         Sh.Result lan = ks.check("allow-lan", "on");
         assertFalse(lan.stderr().contains("to the daemon"), lan.describe());
@@ -351,8 +343,8 @@ class NmDaemonLabTest {
     void theServiceStartsBeforeNetworkManagerAndFollowsItOnceItAppears() throws Exception {
         ks.check("enable");
         nm.stopNetworkManager();
-        startDaemon();
-        assertTrue(daemon.stderr().contains("on the system bus; NetworkManager is not"), daemon.stderr());
+        service.start();
+        assertTrue(service.stderr().contains("on the system bus; NetworkManager is not"), service.stderr());
         // the control socket answers with no NetworkManager
         Sh.Result lan = ks.run("allow-lan", "on");
         assertTrue(lan.ok() && lan.stderr().contains("to the daemon"), lan.describe());
@@ -360,8 +352,8 @@ class NmDaemonLabTest {
 
         long started = System.nanoTime();
         nm.startNetworkManagerAgain();
-        awaitTrue(() -> daemon.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), Duration.ofSeconds(10),
-                "the service to see NetworkManager appear: " + daemon.stderr());
+        awaitTrue(() -> service.stderr().contains("org.freedesktop.NetworkManager is now owned by :"), Duration.ofSeconds(10),
+                "the service to see NetworkManager appear: " + service.stderr());
         System.out.printf("[nm-daemon] NetworkManager started after the service: seen %d ms after its start%n", ms(started));
         nm.nmcli("--wait", "15", "connection", "up", NetworkManagerLab.PHYS_NAME).orThrow();
         PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 2000, 30_000);
@@ -380,19 +372,7 @@ class NmDaemonLabTest {
                 Duration.ofSeconds(10), "the daemon granting the tunnel");
     }
 
-    private void startDaemon() {
-        if (daemon != null) daemonLogs.append(daemon.stderr());
-        // the JVM options of hooks/killswitch.service through bin/killswitch
-        daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "3s");
-        daemonPid = NmFixture.awaitDaemonReady(daemon);
-    }
 
-    private void killDaemon() {
-        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
-        awaitTrue(() -> ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false) == false,
-                Duration.ofSeconds(5), "the daemon gone after kill -9");
-        daemonPid = 0;
-    }
 
     private boolean granted() {
         return NmFixture.granted(lab, nm);

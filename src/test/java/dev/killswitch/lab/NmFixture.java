@@ -63,6 +63,74 @@ final class NmFixture {
         }
     }
 
+    /**
+     * The service under test ({@code killswitch daemon} with its unit's JVM options and a 3 s resync), started,
+     * killed and started again by a test; keeps the log of every run and prints it on close, under {@code tag}.
+     */
+    static final class Service implements AutoCloseable {
+        private final KsCli ks;
+        private final String tag;
+        private final StringBuilder logs = new StringBuilder();
+        private Proc proc;
+        private long pid;
+
+        Service(KsCli ks, String tag) {
+            this.ks = ks;
+            this.tag = tag;
+        }
+
+        /** Starts it (again) and waits until it serves its socket and is on the system bus. */
+        void start() {
+            if (proc != null) logs.append(proc.stderr());
+            proc = ks.startWithJvm(DAEMON_JVM, "daemon", "--resync", "3s");
+            pid = awaitDaemonReady(proc);
+        }
+
+        /** kill -9 of the service's JVM (by the pid it printed); returns once it is gone. */
+        void kill9() {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            awaitGone("kill -9");
+        }
+
+        /** SIGTERM; whether it stopped within 10 s. */
+        boolean term() {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+            boolean stopped = proc.waitFor(Duration.ofSeconds(10));
+            pid = 0;
+            return stopped;
+        }
+
+        private void awaitGone(String after) {
+            long gone = pid;
+            awaitTrue(() -> ProcessHandle.of(gone).map(ProcessHandle::isAlive).orElse(false) == false,
+                    Duration.ofSeconds(10), "the service gone after " + after);
+            pid = 0;
+        }
+
+        /** The running service's process (its stdout and stderr so far). */
+        Proc proc() {
+            return proc;
+        }
+
+        long pid() {
+            return pid;
+        }
+
+        String stderr() {
+            return proc.stderr();
+        }
+
+        @Override
+        public void close() {
+            if (proc != null) {
+                logs.append(proc.stderr());
+                proc.close();
+            }
+            if (pid > 0) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            if (logs.length() > 0) System.out.println("[" + tag + "] daemon log:\n" + logs);
+        }
+    }
+
     /** Waits for a started daemon to serve its socket and be on the system bus; returns the pid it gives. */
     static long awaitDaemonReady(Proc daemon) {
         if (!daemon.awaitOutput("ready, pid", Duration.ofSeconds(20))) {

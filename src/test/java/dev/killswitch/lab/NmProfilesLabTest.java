@@ -39,9 +39,7 @@ class NmProfilesLabTest {
     private Lab lab;
     private NetworkManagerLab nm;
     private KsCli ks;
-    private Proc daemon;
-    private long daemonPid;
-    private final StringBuilder daemonLogs = new StringBuilder();
+    private NmFixture.Service service;
     private final Map<String, Object> report = new LinkedHashMap<>();
 
     @BeforeAll
@@ -51,24 +49,20 @@ class NmProfilesLabTest {
         lab = rig.lab();
         nm = rig.nm();
         ks = rig.ks();
+        service = new NmFixture.Service(ks, "nm-profiles");
         ks.writeConfig("");
         lab.startUdpSink(PORT);
         nm.countThroughTunnel("tun", PORT);
         nm.countPlaintext("plain");
         nm.countDnsOnPhysical("dnsplain");
         ks.check("enable");
-        startDaemon();
+        service.start();
     }
 
     @AfterAll
     void tearDown() {
-        if (daemon != null) {
-            daemonLogs.append(daemon.stderr());
-            daemon.close();
-        }
-        if (daemonPid > 0) ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+        if (service != null) service.close();
         if (rig != null) rig.close();
-        if (daemonLogs.length() > 0) System.out.println("[nm-profiles] daemon log:\n" + daemonLogs);
         System.out.println("[nm-profiles] " + report);
     }
 
@@ -92,10 +86,10 @@ class NmProfilesLabTest {
         plaintext.put("nmcli down", fault(() -> assertTrue(nm.vpnDown().ok())));
         upAndGranted();
         plaintext.put("kill -9 of the service, then nmcli down", fault(() -> {
-            killDaemon();
+            service.kill9();
             assertTrue(nm.vpnDown().ok());
         }));
-        startDaemon();
+        service.start();
         awaitTrue(() -> !NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the restarted service withdrawing the grant");
         assertTrue(endpoints4().contains("203.0.113.5 . udp . 1194"), "the profile's server stays allowed: " + endpoints4());
         report.put("plaintext at the ISP at 10,000 pps", plaintext);
@@ -129,7 +123,7 @@ class NmProfilesLabTest {
         Sh.Result spoof = nm.exec("dbus-send", "--system", "--type=signal", "/org/freedesktop/NetworkManager/Settings",
                 "org.freedesktop.NetworkManager.Settings.NewConnection", "objpath:/org/freedesktop/NetworkManager/Settings/999");
         assertTrue(spoof.ok(), spoof.describe());
-        awaitTrue(() -> daemon.stderr().contains("ignored NewConnection on /org/freedesktop/NetworkManager/Settings from"),
+        awaitTrue(() -> service.stderr().contains("ignored NewConnection on /org/freedesktop/NetworkManager/Settings from"),
                 Duration.ofSeconds(5), "the service ignoring a NewConnection not sent by NetworkManager");
         // edited: the hole moves (the old one closes in the same transaction)
         nm.nmcli("connection", "modify", "addedvpn", "vpn.data", openvpnData("203.0.113.21:1196 203.0.113.22"))
@@ -357,16 +351,5 @@ class NmProfilesLabTest {
         return plain;
     }
 
-    private void startDaemon() {
-        if (daemon != null) daemonLogs.append(daemon.stderr());
-        daemon = ks.startWithJvm(NmFixture.DAEMON_JVM, "daemon", "--resync", "3s");
-        daemonPid = NmFixture.awaitDaemonReady(daemon);
-    }
 
-    private void killDaemon() {
-        ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
-        awaitTrue(() -> ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive).orElse(false) == false,
-                Duration.ofSeconds(5), "the service gone after kill -9");
-        daemonPid = 0;
-    }
 }
