@@ -57,7 +57,7 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             // before anything changes, here or in the service
-            TunnelLinkCheck.refuse(main.killSwitch().config(), w -> System.err.println("killswitch: WARNING: " + w));
+            InterfaceChecks.refuse(main.killSwitch().config(), w -> System.err.println("killswitch: WARNING: " + w));
             Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("enable"));
             if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
             String dnsProblem;
@@ -113,8 +113,9 @@ final class Commands {
                     "the state say; 4 no killswitch table is loaded (nothing is blocked); 5 the table is loaded but",
                     "differs (a rule deleted or changed by someone else); 6 the table is loaded and matches, but a",
                     "warning stands: a tunnel.interfaces pattern matches a link that is not a tunnel (an Ethernet, Wi-Fi,",
-                    "veth or bridge link that appeared after 'enable'), so traffic on it is not blocked (--json:",
-                    "\"warnings\"); 2 or 3 the config or the system failed.",
+                    "veth or bridge link that appeared after 'enable'), or a gateway.interfaces or guests.interfaces",
+                    "pattern matches the interface of a default route (the uplink), so traffic on it is not blocked",
+                    "(--json: \"warnings\"); 2 or 3 the config or the system failed.",
                     "",
                     "It also names what stops traffic now, read from the routes and links (ip -j): no tunnel granted,",
                     "a granted tunnel that is not up, routes that send traffic around a granted tunnel (by prefix and",
@@ -135,8 +136,8 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Status s = main.killSwitch().status(new IpRoutes(new ProcessRunner()));
-            List<String> warnings = TunnelLinkCheck.warnings(main.killSwitch().config());
-            System.out.print(TunnelLinkCheck.addTo(json ? StatusFormat.json(s) : StatusFormat.text(s), json, warnings));
+            List<String> warnings = InterfaceChecks.warnings(main.killSwitch().config());
+            System.out.print(InterfaceChecks.addTo(json ? StatusFormat.json(s) : StatusFormat.text(s), json, warnings));
             return !s.enabled() ? Main.NOT_LOADED : !s.matchesConfig() ? Main.DIFFERS : warnings.isEmpty() ? Main.OK : Main.WARNING;
         }
     }

@@ -7,17 +7,22 @@ import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.ConfigLoader;
 import dev.killswitch.config.NetLinks;
 import dev.killswitch.config.TunnelLinks;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.routing.DownstreamRoutes;
+import dev.killswitch.routing.IpRoutes;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The commands' side of {@link TunnelLinks}: {@code enable} refuses a config whose tunnel patterns match a
- * link of this machine that is not a tunnel, and {@code status} warns when such a link appeared later. The
- * links are read here, at the edge (/sys/class/net, of the namespace the command runs in).
+ * The commands' side of {@link TunnelLinks} and {@link DownstreamRoutes}: {@code enable} refuses a config whose
+ * tunnel patterns match a link of this machine that is not a tunnel, or whose gateway or guests patterns match
+ * the interface of a default route; {@code status} warns when either appeared later. The links and routes are
+ * read here, at the edge (/sys/class/net and ip -j, of the namespace the command runs in).
  */
-final class TunnelLinkCheck {
-    private TunnelLinkCheck() {}
+final class InterfaceChecks {
+    private InterfaceChecks() {}
 
     /**
      * Throws for the first pattern that matches a link that is no tunnel, naming the file, the line, the key,
@@ -25,7 +30,9 @@ final class TunnelLinkCheck {
      * refusing then would leave the machine without the block {@code enable} is about to install.
      */
     static void refuse(Config config, Consumer<String> warn) throws ConfigException {
-        if (config.source() == null || config.tunnelInterfaces().isEmpty()) return;
+        if (config.source() == null) return;
+        refuseDownstreamDefaultRoutes(config, warn);
+        if (config.tunnelInterfaces().isEmpty()) return;
         List<TunnelLinks.Link> links;
         try {
             links = NetLinks.read();
@@ -41,15 +48,44 @@ final class TunnelLinkCheck {
         }
     }
 
-    /** What {@code status} warns of: tunnel patterns that match links that are no tunnel (see {@link TunnelLinks#warnings}). */
-    static List<String> warnings(Config config) {
-        if (config.tunnelInterfaces().isEmpty()) return List.of();
+    /** The first gateway or guests pattern that matches a default route's interface, as a config error. */
+    private static void refuseDownstreamDefaultRoutes(Config config, Consumer<String> warn) throws ConfigException {
+        if (config.gateway().interfaces().isEmpty() && config.guests().interfaces().isEmpty()) return;
+        List<DownstreamRoutes.Problem> problems;
         try {
-            return TunnelLinks.warnings(config, NetLinks.read());
+            problems = DownstreamRoutes.problems(config, new IpRoutes(new ProcessRunner()).read().routes());
         } catch (IOException | RuntimeException e) {
-            return List.of("cannot read the links (" + NetLinks.SYS_CLASS_NET + ") to check tunnel.interfaces against them: "
-                    + e.getMessage());
+            warn.accept("cannot read the routes to check gateway.interfaces and guests.interfaces against them: " + e.getMessage());
+            return;
         }
+        if (!problems.isEmpty()) throw ConfigLoader.problemAt(config.source(), problems.get(0).key(), problems.get(0).problem());
+    }
+
+    /**
+     * What {@code status} warns of: tunnel patterns that match links that are no tunnel (see {@link
+     * TunnelLinks#warnings}), and gateway or guests patterns that match a default route's interface.
+     */
+    static List<String> warnings(Config config) {
+        List<String> warnings = new ArrayList<>();
+        if (!config.tunnelInterfaces().isEmpty()) {
+            try {
+                warnings.addAll(TunnelLinks.warnings(config, NetLinks.read()));
+            } catch (IOException | RuntimeException e) {
+                warnings.add("cannot read the links (" + NetLinks.SYS_CLASS_NET + ") to check tunnel.interfaces against them: "
+                        + e.getMessage());
+            }
+        }
+        if (!config.gateway().interfaces().isEmpty() || !config.guests().interfaces().isEmpty()) {
+            try {
+                for (DownstreamRoutes.Problem p : DownstreamRoutes.problems(config, new IpRoutes(new ProcessRunner()).read().routes())) {
+                    warnings.add(p.key() + ": " + p.problem());
+                }
+            } catch (IOException | RuntimeException e) {
+                warnings.add("cannot read the routes to check gateway.interfaces and guests.interfaces against them: "
+                        + e.getMessage());
+            }
+        }
+        return warnings;
     }
 
     /** {@code status}'s output with the warnings: a "warnings" list in the JSON (always there), lines in the text. */

@@ -52,6 +52,14 @@ class GuestsLabTest {
             lab.countPlaintextAtIsp("plain", 0);
             lab.startUdpSink(PORT);
 
+            // the uplink named as a guests' bridge would let everything out: enable refuses it, naming the key
+            ks.writeConfig("[guests]\ninterfaces = [\"" + lab.clientPhys() + "\"]\n");
+            Sh.Result uplink = ks.run("enable");
+            assertEquals(2, uplink.exitCode(), uplink.describe());
+            assertTrue(uplink.stderr().contains("guests.interfaces[0]") && uplink.stderr().contains("holds the default route"),
+                    uplink.describe());
+            assertTrue(!lab.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "nothing was loaded");
+
             ks.writeConfig("[guests]\ninterfaces = [\"virbr*\"]\n[dns]\nmode = \"off\"\n");
             ks.run("enable").orThrow();
 
