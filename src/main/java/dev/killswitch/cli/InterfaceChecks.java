@@ -25,9 +25,10 @@ final class InterfaceChecks {
     private InterfaceChecks() {}
 
     /**
-     * Throws for the first pattern that matches a link that is no tunnel, naming the file, the line, the key,
-     * the pattern and the link. When the links cannot be read it says so on {@code warn} and refuses nothing:
-     * refusing then would leave the machine without the block {@code enable} is about to install.
+     * Throws for the first gateway or guests pattern that matches a default route's interface, then for the
+     * first tunnel pattern that matches a link that is no tunnel, naming the file, the line, the key, the
+     * pattern and the link. When the routes or links cannot be read it says so on {@code warn} and refuses
+     * nothing: refusing then would leave the machine without the block {@code enable} is about to install.
      */
     static void refuse(Config config, Consumer<String> warn) throws ConfigException {
         if (config.source() == null) return;
@@ -48,17 +49,24 @@ final class InterfaceChecks {
         }
     }
 
-    /** The first gateway or guests pattern that matches a default route's interface, as a config error. */
     private static void refuseDownstreamDefaultRoutes(Config config, Consumer<String> warn) throws ConfigException {
-        if (config.gateway().interfaces().isEmpty() && config.guests().interfaces().isEmpty()) return;
         List<DownstreamRoutes.Problem> problems;
         try {
-            problems = DownstreamRoutes.problems(config, new IpRoutes(new ProcessRunner()).read().routes());
+            problems = downstreamProblems(config);
         } catch (IOException | RuntimeException e) {
-            warn.accept("cannot read the routes to check gateway.interfaces and guests.interfaces against them: " + e.getMessage());
+            warn.accept(ROUTES_UNREADABLE + e.getMessage());
             return;
         }
         if (!problems.isEmpty()) throw ConfigLoader.problemAt(config.source(), problems.get(0).key(), problems.get(0).problem());
+    }
+
+    private static final String ROUTES_UNREADABLE =
+            "cannot read the routes to check gateway.interfaces and guests.interfaces against them: ";
+
+    /** The gateway and guests patterns against the routes now (ip -j); none read when the config names none. */
+    private static List<DownstreamRoutes.Problem> downstreamProblems(Config config) throws IOException {
+        if (config.gateway().interfaces().isEmpty() && config.guests().interfaces().isEmpty()) return List.of();
+        return DownstreamRoutes.problems(config, new IpRoutes(new ProcessRunner()).read().routes());
     }
 
     /**
@@ -75,15 +83,10 @@ final class InterfaceChecks {
                         + e.getMessage());
             }
         }
-        if (!config.gateway().interfaces().isEmpty() || !config.guests().interfaces().isEmpty()) {
-            try {
-                for (DownstreamRoutes.Problem p : DownstreamRoutes.problems(config, new IpRoutes(new ProcessRunner()).read().routes())) {
-                    warnings.add(p.key() + ": " + p.problem());
-                }
-            } catch (IOException | RuntimeException e) {
-                warnings.add("cannot read the routes to check gateway.interfaces and guests.interfaces against them: "
-                        + e.getMessage());
-            }
+        try {
+            for (DownstreamRoutes.Problem p : downstreamProblems(config)) warnings.add(p.key() + ": " + p.problem());
+        } catch (IOException | RuntimeException e) {
+            warnings.add(ROUTES_UNREADABLE + e.getMessage());
         }
         return warnings;
     }
