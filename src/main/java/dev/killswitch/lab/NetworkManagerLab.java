@@ -73,6 +73,8 @@ public final class NetworkManagerLab implements AutoCloseable {
             mount -t tmpfs -o mode=0700 tmpfs /var/lib/NetworkManager
             mount --bind "$w/etc-nm" /etc/NetworkManager
             mount -o remount,bind,ro /sys
+            # an installed package's launcher would come first for the dispatcher script: hide it
+            if [[ -d /usr/lib/killswitch ]]; then mount -t tmpfs -o mode=0755 tmpfs /usr/lib/killswitch; fi
             if [[ -f $w/killswitch ]]; then
               mount -t tmpfs -o mode=0755 tmpfs /opt
               mkdir -p /opt/killswitch/bin /opt/killswitch/hooks
