@@ -45,7 +45,9 @@ final class Commands {
                     "",
                     "Refused (exit 2, the file, line and key named, nothing changed) when a tunnel.interfaces pattern",
                     "matches a link of this machine that is not a tunnel (an Ethernet, Wi-Fi, veth or bridge link:",
-                    "\"e*\" and eth0), unless the config says tunnel.allow_ethernet = true."})
+                    "\"e*\" and eth0), unless the config says tunnel.allow_ethernet = true; and when a gateway.interfaces",
+                    "or guests.interfaces name matches the interface of a default route (the uplink), which would let",
+                    "everything out."})
     static final class Enable implements Callable<Integer> {
         @ParentCommand Main main;
 

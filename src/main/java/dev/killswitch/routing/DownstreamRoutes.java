@@ -36,7 +36,7 @@ public final class DownstreamRoutes {
             for (Route r : routes) {
                 if (!r.isDefault() || !r.unicast() || r.dev() == null || Validate.interfaceNameProblem(r.dev()) != null) continue;
                 if (!Validate.interfacePatternsOverlap(pattern, r.dev())) continue;
-                into.add(new Problem(key + "[" + i + "]", "'" + pattern + "' matches " + r.dev() + ", which holds the default"
+                into.add(new Problem(key + "[" + i + "]", "'" + pattern + "' matches " + r.dev() + ", which holds a default"
                         + " route (" + r.describe() + "): this machine may send anything to a downstream interface, so"
                         + " nothing would be blocked; name the LAN side or the guests' bridge, never the uplink"));
                 break;

@@ -56,7 +56,7 @@ class GuestsLabTest {
             ks.writeConfig("[guests]\ninterfaces = [\"" + lab.clientPhys() + "\"]\n");
             Sh.Result uplink = ks.run("enable");
             assertEquals(2, uplink.exitCode(), uplink.describe());
-            assertTrue(uplink.stderr().contains("guests.interfaces[0]") && uplink.stderr().contains("holds the default route"),
+            assertTrue(uplink.stderr().contains("guests.interfaces[0]") && uplink.stderr().contains("holds a default route"),
                     uplink.describe());
             assertTrue(!lab.execInClient("nft", "list", "table", "inet", "killswitch").ok(), "nothing was loaded");
 

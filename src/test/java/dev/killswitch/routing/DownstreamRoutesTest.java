@@ -33,7 +33,7 @@ class DownstreamRoutesTest {
         List<DownstreamRoutes.Problem> problems = DownstreamRoutes.problems(c, ROUTES);
         assertEquals(1, problems.size(), problems.toString());
         assertEquals("guests.interfaces[1]", problems.get(0).key());
-        assertTrue(problems.get(0).problem().startsWith("'e*' matches eth0, which holds the default route (default via "
+        assertTrue(problems.get(0).problem().startsWith("'e*' matches eth0, which holds a default route (default via "
                 + "198.51.100.1 dev eth0)"), problems.get(0).problem());
     }
 
