@@ -314,25 +314,8 @@ class NmDaemonLabTest {
         return fault(fault, false);
     }
 
-    /**
-     * 10,000 pps to the target, the fault, 1.5 s more; the plaintext packets counted at the ISP. With
-     * {@code mayOrphanTheVpn}, an openvpn the fault left running (NetworkManager restarted) is killed by PID
-     * afterwards.
-     */
     private long fault(Runnable fault, boolean mayOrphanTheVpn) {
-        PacerRun pacer = lab.startPacer(TARGET_V4, PORT, 10_000, 20_000);
-        Proc.sleep(500);
-        lab.resetCounter("plain");
-        long tunBefore = lab.packets("tun");
-        fault.run();
-        Proc.sleep(1500);
-        PacerRun.Totals totals = pacer.stop();
-        assertTrue(tunBefore > 2000, "traffic went through the tunnel before: " + tunBefore);
-        assertTrue(totals.eperm() > 1000, "the block refused the sender's packets: " + totals);
-        long plain = lab.packets("plain");
-        if (mayOrphanTheVpn && nm.clientOpenvpnPid().isPresent()) nm.killClientOpenvpn();
-        awaitTrue(() -> !nm.clientTunExists() && nm.vpnState().isEmpty(), Duration.ofSeconds(10), "the VPN gone");
-        return plain;
+        return NmFixture.plaintextAcross(lab, nm, PORT, fault, mayOrphanTheVpn);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.killswitch.lab;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -129,6 +131,29 @@ final class NmFixture {
             if (pid > 0) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             if (logs.length() > 0) System.out.println("[" + tag + "] daemon log:\n" + logs);
         }
+    }
+
+    /**
+     * 10,000 pps from the client to {@link NetworkManagerLab#TARGET_V4}:{@code port} through the VPN, {@code fault},
+     * 1.5 s more; returns the plaintext packets the counter "plain" saw at the ISP. Asserts that traffic went through
+     * the tunnel (counter "tun") before and that the block refused the sender's packets after. With
+     * {@code mayOrphanTheVpn}, an openvpn the fault left running (NetworkManager restarted) is killed by PID; then
+     * waits for the VPN to be gone.
+     */
+    static long plaintextAcross(Lab lab, NetworkManagerLab nm, int port, Runnable fault, boolean mayOrphanTheVpn) {
+        PacerRun pacer = lab.startPacer(NetworkManagerLab.TARGET_V4, port, 10_000, 20_000);
+        Proc.sleep(500);
+        lab.resetCounter("plain");
+        long tunBefore = lab.packets("tun");
+        fault.run();
+        Proc.sleep(1500);
+        PacerRun.Totals totals = pacer.stop();
+        assertTrue(tunBefore > 2000, "traffic went through the tunnel before: " + tunBefore);
+        assertTrue(totals.eperm() > 1000, "the block refused the sender's packets: " + totals);
+        long plain = lab.packets("plain");
+        if (mayOrphanTheVpn && nm.clientOpenvpnPid().isPresent()) nm.killClientOpenvpn();
+        awaitTrue(() -> !nm.clientTunExists() && nm.vpnState().isEmpty(), Duration.ofSeconds(10), "the VPN gone");
+        return plain;
     }
 
     /** Waits for a started daemon to serve its socket and be on the system bus; returns the pid it gives. */
