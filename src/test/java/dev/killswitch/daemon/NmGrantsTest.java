@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.dns.DnsGuard;
-import dev.killswitch.exec.CommandRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
@@ -22,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NetworkManager's grants against a hand-written NetworkManager (NmSource) and a hand-written nft (a
- * CommandRunner that keeps "is the table loaded" and the scripts it was given): nothing touches a kernel.
+ * FakeNft, which keeps "is the table loaded" and the scripts it was given): nothing touches a kernel.
  */
 class NmGrantsTest {
     @TempDir
@@ -54,21 +53,6 @@ class NmGrantsTest {
         }
     }
 
-    /** nft: the table is there or not; every script applied is kept. */
-    private static final class FakeNft implements CommandRunner {
-        boolean loaded = true;
-        final List<String> applied = new ArrayList<>();
-
-        @Override
-        public Result run(List<String> argv, String stdin) {
-            if (argv.contains("-f")) {
-                applied.add(stdin);
-                if (stdin.contains("table inet killswitch {")) loaded = true;
-                return new Result(loaded ? 0 : 1, "", loaded ? "" : "Error: No such file or directory");
-            }
-            return new Result(loaded ? 0 : 1, "", "");   // nft list table inet killswitch
-        }
-    }
 
     private final FakeNm nm = new FakeNm();
     private final FakeNft nft = new FakeNft();

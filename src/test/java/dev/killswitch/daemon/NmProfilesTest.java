@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.dns.DnsGuard;
-import dev.killswitch.exec.CommandRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nm.NmProfile;
 import dev.killswitch.service.KillSwitch;
@@ -64,19 +63,6 @@ class NmProfilesTest {
         }
     }
 
-    private static final class FakeNft implements CommandRunner {
-        boolean loaded = true;
-        final List<String> applied = new ArrayList<>();
-
-        @Override
-        public Result run(List<String> argv, String stdin) {
-            if (argv.contains("-f")) {
-                applied.add(stdin);
-                return new Result(loaded ? 0 : 1, "", loaded ? "" : "Error: No such file or directory");
-            }
-            return new Result(loaded ? 0 : 1, "", "");
-        }
-    }
 
     private final FakeNm nm = new FakeNm();
     private final FakeNft nft = new FakeNft();
