@@ -12,14 +12,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The last valid config, kept as JSON next to the run-time state and keyed by the SHA-256 of the
- * file's bytes. Parsing TOML needs Jackson databind, whose first use costs a cold JVM about 80 ms;
- * hooks run on every tunnel change, so they read this instead while the file is unchanged. An
+ * The last valid config, keyed by the SHA-256 of the file's bytes: kept as JSON next to the run-time state,
+ * and in memory by the instance. Parsing TOML needs Jackson databind, whose first use costs a cold JVM about
+ * 80 ms; hooks run on every tunnel change, so they read this instead while the file is unchanged, and the
+ * service, which asks on every request, parses nothing until the file's bytes change. An
  * invalid config is never cached, and every cached value is validated again when read (a cache written
  * by an older version that took a value refused now is parsed again, and refused).
  */
 public final class ConfigCache {
     private final Path cacheFile;
+    /** The config this instance last returned, by source and digest: the service asks on every request. */
+    private volatile Known last;
+
+    private record Known(Path source, String digest, Config config) {}
 
     public ConfigCache(Path cacheFile) {
         this.cacheFile = cacheFile;
@@ -36,10 +41,14 @@ public final class ConfigCache {
             throw new ConfigException(file, 0, null, "cannot read the file: " + e.getMessage());
         }
         String digest = StateStore.sha256(bytes);
-        Config cached = read(file, digest);
-        if (cached != null) return cached;
-        Config config = ConfigLoader.parse(file, new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
-        write(config, digest);
+        Known known = last;
+        if (known != null && known.source().equals(file) && known.digest().equals(digest)) return known.config();
+        Config config = read(file, digest);
+        if (config == null) {
+            config = ConfigLoader.parse(file, new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+            write(config, digest);
+        }
+        last = new Known(file, digest, config);
         return config;
     }
 

@@ -19,7 +19,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -48,6 +51,17 @@ public final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private final Duration requestTimeout;
     private final Semaphore clients = new Semaphore(MAX_CLIENTS);
+    /**
+     * The threads that serve connections: one kept, more while more are served (the semaphore admits at most
+     * {@link #MAX_CLIENTS}; no bound here, so a thread that released it but has not yet come back cannot make the
+     * pool refuse), each idle one ended after 30 s. A hook's request reuses the kept thread instead of starting one.
+     */
+    private final ExecutorService serving = new ThreadPoolExecutor(1, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "control-client");
+                t.setDaemon(true);
+                return t;
+            });
     /** The path the socket was bound at: the kernel lists it under this name after the rename. */
     private final String boundPath;
     private final CommandRunner runner = new ProcessRunner(2000);
@@ -139,15 +153,13 @@ public final class ControlServer implements AutoCloseable {
                 }
                 continue;
             }
-            Thread t = new Thread(() -> {
+            serving.execute(() -> {
                 try {
                     serve(c);
                 } finally {
                     clients.release();
                 }
-            }, "control-client");
-            t.setDaemon(true);
-            t.start();
+            });
         }
     }
 
@@ -267,6 +279,7 @@ public final class ControlServer implements AutoCloseable {
         }
         try {
             acceptor.join(TimeUnit.SECONDS.toMillis(1));
+            serving.shutdown();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -51,6 +51,8 @@ public final class KillSwitch {
     private final Clock clock;
     private final String actor;
     private final DnsGuard dns;
+    /** Shared by the copies {@link #withActor} and {@link #withNftSession} make: one parse per config file change. */
+    private final ConfigCache configCache;
 
     /** With the real DNS guard: /etc/resolv.conf or systemd-resolved, as the config's [dns] mode says. */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
@@ -58,6 +60,12 @@ public final class KillSwitch {
     }
 
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
+        this(configFile, store, nft, clock, actor, dns, new ConfigCache(store.dir().resolve("config-cache.json")));
+    }
+
+    private KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns,
+            ConfigCache configCache) {
+        this.configCache = configCache;
         this.configFile = configFile;
         this.store = store;
         this.nft = nft;
@@ -68,16 +76,16 @@ public final class KillSwitch {
 
     /** The same kill switch, logging its changes as asked by {@code who}. */
     public KillSwitch withActor(String who) {
-        return new KillSwitch(configFile, store, nft, clock, who, dns);
+        return new KillSwitch(configFile, store, nft, clock, who, dns, configCache);
     }
 
     /** The same kill switch, making its changes through {@code session} (the service's {@code nft -i}). */
     public KillSwitch withNftSession(NftSession session) {
-        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns);
+        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns, configCache);
     }
 
     public Config config() throws ConfigException {
-        return new ConfigCache(store.dir().resolve("config-cache.json")).load(configFile);
+        return configCache.load(configFile);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.killswitch.config.Validate;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,13 @@ import java.util.TreeMap;
  */
 public final class StateStore {
     private final Path dir;
+    /**
+     * The state as last read or written by this store, with the file's bytes: a read that finds the same bytes
+     * returns it without parsing them again (the service reads the state on every request, in the interpreter).
+     */
+    private volatile Parsed last;
+
+    private record Parsed(byte[] bytes, RuntimeState state) {}
 
     public StateStore(Path dir) {
         this.dir = dir;
@@ -53,14 +62,27 @@ public final class StateStore {
         void close() throws IOException;
     }
 
+    /**
+     * The state in {@code state.json}, or {@link RuntimeState#EMPTY} when there is none. Throws IOException for a
+     * file that cannot be read or does not hold a valid state (the message names the file).
+     */
     public RuntimeState load() throws IOException {
         Path file = dir.resolve("state.json");
-        Map<String, Object> root;
+        byte[] bytes;
         try {
-            root = Json.object(Json.read(Files.readString(file)), file.toString());
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             return RuntimeState.EMPTY;
         }
+        Parsed known = last;
+        if (known != null && Arrays.equals(known.bytes(), bytes)) return known.state();
+        RuntimeState state = parse(file, new String(bytes, StandardCharsets.UTF_8));
+        last = new Parsed(bytes, state);
+        return state;
+    }
+
+    private static RuntimeState parse(Path file, String text) throws IOException {
+        Map<String, Object> root = Json.object(Json.read(text), file.toString());
         TreeMap<String, Grant> grants = new TreeMap<>();
         TreeMap<String, List<Endpoint>> profiles = new TreeMap<>();
         try {
@@ -122,7 +144,9 @@ public final class StateStore {
         }
         if (state.lanOverride() != null) root.put("allow_lan", state.lanOverride());
         if (state.pausedUntil() != null) root.put("paused_until_ms", state.pausedUntil().toEpochMilli());
-        writeAtomically(dir.resolve("state.json"), Json.write(root));
+        byte[] bytes = Json.write(root).getBytes(StandardCharsets.UTF_8);
+        writeAtomically(dir.resolve("state.json"), bytes);
+        last = new Parsed(bytes, state);
     }
 
     /**

@@ -18,7 +18,7 @@ class ConfigCacheTest {
         Config parsed = ConfigLoader.load(file);
         assertEquals(parsed, cache.load(file));
         assertTrue(Files.exists(dir.resolve("cache.json")));
-        assertEquals(parsed, cache.load(file), "read back from the cache");
+        assertEquals(parsed, new ConfigCache(dir.resolve("cache.json")).load(file), "read back from the cache file");
 
         Files.writeString(file, "[tunnel]\ninterfaces = [\"wg7\"]\n");
         assertEquals(java.util.List.of("wg7"), cache.load(file).tunnelInterfaces());
@@ -68,11 +68,25 @@ class ConfigCacheTest {
         }
         ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
         assertEquals(parsed, cache.load(file));
-        assertEquals(parsed, cache.load(file), "read back from the cache");
+        assertEquals(parsed, cache.load(file), "kept in memory");
+        assertEquals(parsed, new ConfigCache(dir.resolve("cache.json")).load(file), "read back from the cache file");
         // proof that the second load came from the cache, and not from a parse after a cache that did not read
         Path c = dir.resolve("cache.json");
         Files.writeString(c, Files.readString(c).replace("\"udp_ports\" : [ 123 ]", "\"udp_ports\" : [ 124 ]"));
-        assertEquals(java.util.List.of(124), cache.load(file).gateway().udpPorts());
+        assertEquals(java.util.List.of(124), new ConfigCache(c).load(file).gateway().udpPorts());
+    }
+
+    @Test
+    void theConfigInMemoryFollowsTheBytesNotTheFilesTimes(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("k.toml"), "[tunnel]\ninterfaces = [\"wg1\"]\n");
+        ConfigCache cache = new ConfigCache(dir.resolve("cache.json"));
+        assertEquals(java.util.List.of("wg1"), cache.load(file).tunnelInterfaces());
+        java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(file);
+        Files.writeString(file, "[tunnel]\ninterfaces = [\"wg2\"]\n");
+        Files.setLastModifiedTime(file, written);
+        assertEquals(java.util.List.of("wg2"), cache.load(file).tunnelInterfaces());
+        assertEquals(java.util.List.of("wg2"), new ConfigCache(dir.resolve("cache.json")).load(file).tunnelInterfaces(),
+                "the cache file too");
     }
 
     @Test

@@ -33,11 +33,26 @@ class StateStoreTest {
                         List.of(new Endpoint(IpAddress.parse("203.0.113.5"), Protocol.UDP, 1194)))));
         store.save(state);
         assertEquals(state, store.load());
+        assertEquals(state, new StateStore(dir.resolve("state")).load(), "parsed from the file, not remembered");
         // the profiles' servers survive a change of a grant (a hook's), and go with the state on disable
         RuntimeState after = store.load().withoutGrant("wg0").withLan(null);
         assertEquals(state.profileEndpoints(), after.profileEndpoints());
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
                 "the state directory is root's alone");
+    }
+
+    @Test
+    void aStateAnotherProcessWroteIsReadNotTheOneRemembered(@TempDir Path dir) throws Exception {
+        StateStore service = new StateStore(dir);
+        StateStore hook = new StateStore(dir);
+        service.save(RuntimeState.EMPTY.withGrant("wg0", g -> g.withTraffic(true)));
+        java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(dir.resolve("state.json"));
+        // the same length and modification time: only the bytes tell them apart
+        hook.save(RuntimeState.EMPTY.withGrant("wg1", g -> g.withTraffic(true)));
+        Files.setLastModifiedTime(dir.resolve("state.json"), written);
+        assertEquals(java.util.Set.of("wg1"), service.load().grants().keySet());
+        Files.writeString(dir.resolve("state.json"), "{\"grants\": {\"wg0; flush ruleset\": {\"traffic\": true}}}");
+        assertThrows(IOException.class, service::load, "a file that became invalid is an error, not the remembered state");
     }
 
     @Test
