@@ -73,6 +73,23 @@ public final class Proc implements AutoCloseable {
         return Sh.read(out);
     }
 
+    /**
+     * The bytes the process wrote to stdout from byte {@code offset} on (the file it writes to grows; this reads
+     * only the new part); empty when nothing is new. The last line may be cut: the caller keeps the rest.
+     */
+    public byte[] stdoutFrom(long offset) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(out.toFile(), "r")) {
+            long length = f.length();
+            if (length <= offset) return new byte[0];
+            byte[] b = new byte[(int) Math.min(Integer.MAX_VALUE - 8, length - offset)];
+            f.seek(offset);
+            f.readFully(b);
+            return b;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public String stderr() {
         return Sh.read(err);
     }

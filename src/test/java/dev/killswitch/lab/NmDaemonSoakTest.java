@@ -42,7 +42,8 @@ class NmDaemonSoakTest {
                     "PreDown = " + hook + " pre-down %i",
                     "PostDown = " + hook + " post-down %i"));
             String rewrite = "# written by a DHCP client\nnameserver 198.51.100.1\n";
-            try (Proc daemon = rig.ks().startWithJvm(jvmOptions(), "daemon", "--resync", "10s")) {
+            try (Proc daemon = rig.ks().startWithJvm(jvmOptions(), "daemon", "--resync", "10s");
+                 ElementWatch elements = ElementWatch.inClient(lab)) {
                 long pid = NmFixture.awaitDaemonReady(daemon);
                 long cpuAtStart = cpuMs(pid);
                 long end = System.nanoTime() + Duration.ofMinutes(Long.parseLong(minutes)).toNanos();
@@ -60,8 +61,12 @@ class NmDaemonSoakTest {
                         System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
                         nextSample += Duration.ofMinutes(1).toNanos();
                     }
-                    assertTrue(nm.vpnUp().ok(), "vpn up");
-                    grantMs.add(awaitTrue(() -> NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the grant"));
+                    int mark = elements.mark();
+                    Sh.Result vpnUp = nm.vpnUp();
+                    long upReturned = System.nanoTime();
+                    assertTrue(vpnUp.ok(), vpnUp.describe());
+                    grantMs.add(elements.awaitMs(mark, upReturned, Duration.ofSeconds(10),
+                            "add element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
                     Files.writeString(lab.resolvConf(), rewrite);
                     repairMs.add(awaitTrue(() -> resolvConf(lab).contains("nameserver " + NetworkManagerLab.SERVER_TUN_V4),
                             Duration.ofSeconds(10), "the service putting the VPN's resolver back"));
@@ -73,8 +78,12 @@ class NmDaemonSoakTest {
                     Sh.Result down = wg.wgQuickDown();
                     assertTrue(down.ok(), down.describe());
                     assertTrue(!tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel withdrawn");
-                    assertTrue(nm.vpnDown().ok(), "vpn down");
-                    withdrawMs.add(awaitTrue(() -> !NmFixture.granted(lab, nm), Duration.ofSeconds(10), "the withdrawal"));
+                    mark = elements.mark();
+                    Sh.Result vpnDown = nm.vpnDown();
+                    long downReturned = System.nanoTime();
+                    assertTrue(vpnDown.ok(), vpnDown.describe());
+                    withdrawMs.add(elements.awaitMs(mark, downReturned, Duration.ofSeconds(10),
+                            "delete element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
                     cycles++;
                 }
                 // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
@@ -94,8 +103,9 @@ class NmDaemonSoakTest {
                 System.out.println("[nm-soak] CPU per up/down cycle: " + (cpuBeforeIdle - cpuAtStart) / Math.max(1, cycles)
                         + " ms; CPU in a quiet minute after: " + idleCpuMs + " ms with no VPN, " + idleUpCpuMs
                         + " ms with the VPN up");
-                System.out.println("[nm-soak] nmcli up returned -> tunnel in the ruleset, ms: " + spread(grantMs)
-                        + "; nmcli down returned -> tunnel out of it, ms: " + spread(withdrawMs));
+                System.out.println("[nm-soak] nmcli up returned -> the tunnel's element added to the ruleset (nft monitor; "
+                        + "negative: before nmcli returned), ms: " + spread(grantMs) + "; nmcli down returned -> deleted, ms: "
+                        + spread(withdrawMs));
                 System.out.println("[nm-soak] resolv.conf rewritten -> put back, ms: " + spread(repairMs)
                         + "; wg-quick up with the hook scripts, ms: " + spread(wgUpMs));
                 assertTrue(rss < GOAL_KIB, "the daemon's RSS after " + minutes + " min: " + rss + " KiB, goal under "
