@@ -78,7 +78,17 @@ public final class Daemon {
     /** When the state's pause ends by the wall clock, or null (worker thread only; read again after each change). */
     private Instant pauseEnd;
 
-    private enum Event { START, NETWORK_MANAGER, NM_PROFILES, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
+    /**
+     * How long NetworkManager's signals must pause before the read that those that change nothing at once ask for
+     * ({@link SystemBusLink.Hint}), and the longest that read waits while they keep coming.
+     */
+    static final long SETTLE_NANOS = 300_000_000L;
+    static final long SETTLE_MAX_NANOS = 2_000_000_000L;
+
+    /** Object paths of VPNs whose VpnStateChanged said activated: each read alone and granted (worker thread). */
+    private final BlockingQueue<String> activatedVpns = new LinkedBlockingQueue<>();
+
+    private enum Event { START, NETWORK_MANAGER, NETWORK_MANAGER_SETTLING, VPN_ACTIVATED, NM_PROFILES, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
 
     /** NetworkManager's saved VPN profiles and the holes for their servers (worker thread, hints from the bus). */
     private NmProfiles nmProfiles;
@@ -118,7 +128,8 @@ public final class Daemon {
         session = startNftSession();
         monitor = startRulesetMonitor();
         try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log, why -> events.add(Event.NETWORK_MANAGER), this::sleeping, path -> {
+             SystemBusLink bus = new SystemBusLink(log,
+                     this::networkManagerHint, this::sleeping, path -> {
                  nmProfiles.hint(path);
                  events.add(Event.NM_PROFILES);
              })) {
@@ -149,6 +160,16 @@ public final class Daemon {
             if (monitor != null) monitor.close();
             if (session != null) session.close();
             stopped.countDown();
+        }
+    }
+
+    /** A hint from NetworkManager's signals (on a D-Bus thread), queued for the worker. */
+    private void networkManagerHint(SystemBusLink.Hint hint) {
+        if (hint.activatedVpn() != null) {
+            activatedVpns.add(hint.activatedVpn());
+            events.add(Event.VPN_ACTIVATED);
+        } else {
+            events.add(hint.now() ? Event.NETWORK_MANAGER : Event.NETWORK_MANAGER_SETTLING);
         }
     }
 
@@ -295,6 +316,9 @@ public final class Daemon {
         boolean dnsDue = false;
         boolean profilesDue = false;
         long profilesAgainAt = 0;
+        // a read of NetworkManager's VPNs that waits for its signals to settle (System.nanoTime(); 0: none waits)
+        long settleAt = 0;
+        long settlingSince = 0;
         while (!stopping) {
             Event e;
             try {
@@ -314,6 +338,17 @@ public final class Daemon {
                 if (why.contains(Event.WOKEN)) checkAfterSleep();
                 if (why.contains(Event.START) || why.contains(Event.REQUEST)) pauseEnd = readPauseEnd();
                 if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
+                // the new VPN alone first (unless every VPN is read now anyway), then every VPN once the signals settle
+                for (String path; (path = activatedVpns.poll()) != null; ) {
+                    if (!nmDue && !nmGrants.grantActivated(nm, ks.withActor("the service, following NetworkManager"), path)) {
+                        nmDue = true;
+                    }
+                }
+                if (why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED)) {
+                    long now = System.nanoTime();
+                    if (settleAt == 0) settlingSince = now;
+                    settleAt = Math.min(now + SETTLE_NANOS, settlingSince + SETTLE_MAX_NANOS);
+                }
                 if (why.contains(Event.NM_PROFILES) || why.contains(Event.START) || profilesAfterRequest) profilesDue = true;
                 profilesAfterRequest = false;
                 if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
@@ -325,7 +360,7 @@ public final class Daemon {
                 enforceDns();
             }
             boolean periodic = System.nanoTime() - next > 0;
-            if (periodic) nmDue = true;
+            if (periodic || (settleAt != 0 && System.nanoTime() - settleAt >= 0)) nmDue = true;
             if (profilesAgainAt != 0 && System.nanoTime() - profilesAgainAt > 0) profilesDue = true;
             if (profilesDue || periodic) {
                 profilesDue = false;
@@ -335,6 +370,7 @@ public final class Daemon {
             }
             if (!nmDue) continue;
             nmDue = false;
+            settleAt = 0;
             if (nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager"))) {
                 retryNanos = 0;
                 next = System.nanoTime() + resyncNanos;

@@ -39,11 +39,25 @@ final class NmGrants {
      * session); false when it must be tried again soon. Leaves the grants alone without a bus.
      */
     boolean reconcile(NmSource source, KillSwitch ks) {
+        return reconcile(source, ks, null);
+    }
+
+    /**
+     * Grants the VPN at the active connection {@code path} (named by its VpnStateChanged to activated) when it is
+     * activated, reading that connection alone; withdraws nothing, since what the others are is not read (a full
+     * {@link #reconcile(NmSource, KillSwitch)} follows). False when it must be tried again (by a full reconcile).
+     */
+    boolean grantActivated(NmSource source, KillSwitch ks, String path) {
+        return reconcile(source, ks, path);
+    }
+
+    /** A reconcile of every VPN ({@code only} null), or the grant of the one at {@code only}. */
+    private boolean reconcile(NmSource source, KillSwitch ks, String only) {
         if (!source.available()) return true;
         Map<String, List<IpAddress>> want;
         List<String> problems = new ArrayList<>();
         try {
-            want = source.activatedVpns(problems);
+            want = only == null ? source.activatedVpns(problems) : source.activatedVpn(only, problems);
         } catch (Exception e) {
             // an object gone between two reads, NetworkManager restarting: read again
             if (!source.available()) return true;
@@ -71,7 +85,7 @@ final class NmGrants {
                 log.accept("VPN " + iface + " is activated: allowed it" + (w.getValue().isEmpty() ? ""
                         : " with resolvers " + w.getValue()) + (ch.dnsProblem() == null ? "" : "; DNS: " + ch.dnsProblem()));
             }
-            for (String iface : List.copyOf(owned)) {
+            for (String iface : only == null ? List.copyOf(owned) : List.<String>of()) {
                 if (want.containsKey(iface)) continue;
                 if (state.grants().containsKey(iface)) {
                     ks.down(iface);

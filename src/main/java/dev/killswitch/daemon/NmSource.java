@@ -18,6 +18,12 @@ interface NmSource {
     Map<String, List<IpAddress>> activatedVpns(List<String> problems) throws Exception;
 
     /**
+     * {@link #activatedVpns} for the one active connection at {@code path} (named by its VpnStateChanged): its iface
+     * -> resolvers when it is an activated VPN, else empty. Throws when it cannot be read.
+     */
+    Map<String, List<IpAddress>> activatedVpn(String path, List<String> problems) throws Exception;
+
+    /**
      * The object paths of NetworkManager's saved connections (Settings.ListConnections); null when
      * NetworkManager has no owner on the bus. Throws when the read failed.
      */

@@ -2,6 +2,8 @@ package dev.killswitch.daemon;
 
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.nm.NmActiveConnection;
+import dev.killswitch.nm.NmIp4Config;
+import dev.killswitch.nm.NmIp6Config;
 import dev.killswitch.nm.NmManager;
 import dev.killswitch.nm.NmProfile;
 import dev.killswitch.nm.NmProfileReader;
@@ -19,6 +21,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBus;
 import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.matchrules.DBusMatchRuleBuilder;
 import org.freedesktop.dbus.messages.DBusSignal;
 
 /**
@@ -41,7 +44,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     private static final String NM_PATH_PREFIX = "/org/freedesktop/NetworkManager";
 
     private final Consumer<String> log;
-    private final Consumer<String> hint;
+    private final Consumer<Hint> hint;
     private final Consumer<Boolean> sleep;
     private final Thread thread;
     private volatile DBusConnection connection;
@@ -54,12 +57,12 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again;
+     * {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again, and how soon;
      * {@code sleep}: with logind's PrepareForSleep argument (true: about to sleep, false: woken);
      * {@code profileHint}: with the object path of a saved connection that was added, changed or removed, or null
      * when every profile should be read again (connected, a new owner of NetworkManager's name).
      */
-    SystemBusLink(Consumer<String> log, Consumer<String> hint, Consumer<Boolean> sleep, Consumer<String> profileHint) {
+    SystemBusLink(Consumer<String> log, Consumer<Hint> hint, Consumer<Boolean> sleep, Consumer<String> profileHint) {
         this.log = log;
         this.hint = hint;
         this.profileHint = profileHint;
@@ -87,6 +90,14 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     }
 
     @Override
+    public Map<String, List<IpAddress>> activatedVpn(String path, List<String> problems) throws DBusException {
+        NmVpnReader r = reader;
+        String o = nmOwner.get();
+        if (r == null) throw new IllegalStateException("not connected to the system bus");
+        return o == null ? Map.of() : r.activatedVpn(o, path, problems);
+    }
+
+    @Override
     public List<String> connectionPaths() throws DBusException {
         NmProfileReader r = profileReader;
         String o = nmOwner.get();
@@ -111,7 +122,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
                 if (failedTries > 0) log.accept("connected to the system bus after " + failedTries + " failed tries");
                 failedTries = 0;
                 wait = FIRST_RETRY;
-                hint.accept("connected to the system bus");
+                hint.accept(new Hint("connected to the system bus", true, null));
                 profileHint.accept(null);
                 while (!closed && connection.isConnected()) sleep(Duration.ofMillis(500));
                 if (closed) return;
@@ -153,7 +164,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
             log.accept(s.name + " is now owned by " + (newOwner == null ? "nobody" : newOwner));
             if (nm) {
                 nmOwner.fromSignal(newOwner);
-                hint.accept("new owner");
+                hint.accept(new Hint("new owner", true, null));
                 profileHint.accept(null);
             } else {
                 logindOwner.fromSignal(newOwner);
@@ -167,15 +178,30 @@ final class SystemBusLink implements NmSource, AutoCloseable {
                 ignored(s, "PrepareForSleep", o);
             }
         });
-        c.addSigHandler(Properties.PropertiesChanged.class, s -> {
-            if (s.getPath() == null || !s.getPath().startsWith(NM_PATH_PREFIX)) return;
-            if (fromOwner(s, "PropertiesChanged")) hint.accept("PropertiesChanged " + s.getPath());
-        });
+        // PropertiesChanged of the objects a VPN's grant is read from, not of the devices: NetworkManager's devices
+        // send most of its signals (dozens while a VPN comes up), each one unpacked in the interpreter ahead of the
+        // VpnStateChanged the grant waits for. arg0 is the interface whose properties changed; the bus filters.
+        for (String changed : List.of(NmManager.INTERFACE, NmActiveConnection.INTERFACE, NmIp4Config.INTERFACE,
+                NmIp6Config.INTERFACE)) {
+            c.addSigHandler(DBusMatchRuleBuilder.create().withType(Properties.PropertiesChanged.class)
+                    .withPathNamespace(NM_PATH_PREFIX).withArg0123(0, changed).build(), (Properties.PropertiesChanged s) -> {
+                        if (fromOwner(s, "PropertiesChanged")) hint.accept(new Hint("PropertiesChanged " + s.getPath(), false, null));
+                    });
+        }
         c.addSigHandler(NmActiveConnection.StateChanged.class, s -> {
-            if (fromOwner(s, "StateChanged")) hint.accept("StateChanged " + s.getState() + " " + s.getPath());
+            if (fromOwner(s, "StateChanged")) {
+                // activated: a VPN's own VpnStateChanged says so too, and names it (below)
+                hint.accept(new Hint("StateChanged " + s.getState() + " " + s.getPath(),
+                        Hint.ends(s.getState().longValue(), NmActiveConnection.ACTIVATED), null));
+            }
         });
         c.addSigHandler(NmVpnConnection.VpnStateChanged.class, s -> {
-            if (fromOwner(s, "VpnStateChanged")) hint.accept("VpnStateChanged " + s.getState() + " " + s.getPath());
+            if (fromOwner(s, "VpnStateChanged")) {
+                long state = s.getState().longValue();
+                String why = "VpnStateChanged " + state + " " + s.getPath();
+                hint.accept(state == NmVpnConnection.ACTIVATED ? new Hint(why, true, s.getPath())
+                        : new Hint(why, Hint.ends(state, NmVpnConnection.ACTIVATED), null));
+            }
         });
         // saved profiles: added, removed, changed (Updated on the connection's own path)
         c.addSigHandler(NmSettings.NewConnection.class, s -> {
@@ -208,6 +234,28 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         }
         reader = new NmVpnReader(c);
         profileReader = new NmProfileReader(c);
+    }
+
+    /**
+     * Why NetworkManager's VPNs should be read again, and how soon.
+     * <ul>
+     *   <li>{@code activatedVpn}: a VpnStateChanged to activated names the active connection's object path; the
+     *       worker reads that connection alone and grants it at once, then every VPN once the signals settle;</li>
+     *   <li>{@code now}: a signal that can end an activated VPN (a state after activated: failed, disconnected,
+     *       deactivating, deactivated; or an unknown one), a new owner of NetworkManager's name, the bus
+     *       connected: every VPN is read at once;</li>
+     *   <li>any other (a PropertiesChanged, a state on the way up such as connect or ip-config-get, an active
+     *       connection's activated, which for a VPN its VpnStateChanged names): every VPN is read once the
+     *       signals settle. While a VPN comes up NetworkManager sends dozens, and each read of every VPN takes
+     *       tens of milliseconds in the interpreted service: none may stand between the activated signal and
+     *       the grant.</li>
+     * </ul>
+     */
+    record Hint(String why, boolean now, String activatedVpn) {
+        /** Whether a state of the two NetworkManager enums (where {@code activated} is ACTIVATED) ends activation. */
+        static boolean ends(long state, int activated) {
+            return state == 0 || state > activated;
+        }
     }
 
     /** A connection path from a signal, or null (read them all) for one that is not a settings path. */

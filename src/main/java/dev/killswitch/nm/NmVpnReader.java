@@ -27,14 +27,17 @@ import org.freedesktop.dbus.types.Variant;
  * A VPN's active connection lists the physical device in Devices, not its tun: the tun is found as the
  * device whose Ip4Config is the VPN's, or else whose IPv4 addresses include the VPN's.
  * <p>
- * Each read asks every object once per interface (Properties.GetAll), and keeps the answers for that read
- * only: about 25 round trips of one Get each became about 10 GetAll, which matters in the interpreted
- * service, where each call costs milliseconds. Not thread-safe: the service's worker alone reads.
+ * Each read asks an object it needs most properties of once per interface (Properties.GetAll), the Manager
+ * and the devices, of which it needs one or two, by Properties.Get; it keeps the answers for that read only.
+ * Each call costs milliseconds in the interpreted service, and unpacking a big answer more. Not thread-safe:
+ * the service's worker alone reads.
  */
 public final class NmVpnReader {
     private final DBusConnection connection;
     /** "path interface" -> that object's properties of that interface, for the read under way. */
     private final Map<String, Map<String, Object>> read = new HashMap<>();
+    /** "path interface property" -> one property read by Get, for the read under way. */
+    private final Map<String, Object> one = new HashMap<>();
 
     public NmVpnReader(DBusConnection connection) {
         this.connection = connection;
@@ -47,8 +50,9 @@ public final class NmVpnReader {
      */
     public Map<String, List<IpAddress>> activatedVpns(String owner, List<String> problems) throws DBusException {
         read.clear();
+        one.clear();
         Map<String, List<IpAddress>> out = new TreeMap<>();
-        for (String ac : paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ACTIVE_CONNECTIONS))) {
+        for (String ac : paths(getOne(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ACTIVE_CONNECTIONS))) {
             try {
                 readVpn(owner, ac, out, problems);
             } catch (UnknownObject | UnknownMethod e) {
@@ -57,6 +61,19 @@ public final class NmVpnReader {
                 problems.add("active connection " + ac + " went away while it was read (" + e.getMessage() + ")");
             }
         }
+        return out;
+    }
+
+    /**
+     * Like {@link #activatedVpns}, for the one active connection {@code ac} (an object path a VpnStateChanged
+     * named): iface -> resolvers when it is an activated VPN with an IP interface, else empty. What the other
+     * connections are is not read. Throws DBusException when it cannot be read (gone again, for one).
+     */
+    public Map<String, List<IpAddress>> activatedVpn(String owner, String ac, List<String> problems) throws DBusException {
+        read.clear();
+        one.clear();
+        Map<String, List<IpAddress>> out = new TreeMap<>();
+        readVpn(owner, ac, out, problems);
         return out;
     }
 
@@ -86,14 +103,16 @@ public final class NmVpnReader {
     }
 
     private String ipInterface(String owner, String ip4) throws DBusException {
-        List<String> devices = paths(get(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ALL_DEVICES));
+        List<String> devices = paths(getOne(owner, NmManager.OBJECT_PATH, NmManager.INTERFACE, NmManager.ALL_DEVICES));
+        // newest first: a VPN's tun is usually the last device NetworkManager added, so one Get finds it
+        java.util.Collections.reverse(devices);
         for (String d : devices) {
-            if (ip4.equals(path(get(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG)))) return deviceIpInterface(owner, d);
+            if (ip4.equals(path(getOne(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG)))) return deviceIpInterface(owner, d);
         }
         Set<String> vpnAddresses = addresses(owner, ip4);
         if (vpnAddresses.isEmpty()) return null;
         for (String d : devices) {
-            String dip4 = path(get(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG));
+            String dip4 = path(getOne(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG));
             if (dip4 == null) continue;
             Set<String> a = addresses(owner, dip4);
             a.retainAll(vpnAddresses);
@@ -103,9 +122,9 @@ public final class NmVpnReader {
     }
 
     private String deviceIpInterface(String owner, String device) throws DBusException {
-        Object ip = get(owner, device, NmDevice.INTERFACE, NmDevice.IP_INTERFACE);
+        Object ip = getOne(owner, device, NmDevice.INTERFACE, NmDevice.IP_INTERFACE);
         if (ip instanceof String s && !s.isEmpty()) return s;
-        return (String) get(owner, device, NmDevice.INTERFACE, NmDevice.INTERFACE_NAME);
+        return (String) getOne(owner, device, NmDevice.INTERFACE, NmDevice.INTERFACE_NAME);
     }
 
     private Set<String> addresses(String owner, String ip4) throws DBusException {
@@ -201,6 +220,20 @@ public final class NmVpnReader {
             read.put(objectPath + " " + iface, all);
         }
         return all.get(property);
+    }
+
+    /**
+     * One property by Properties.Get, for objects of which a property or two are read: a Device has dozens, and
+     * unpacking a GetAll of each device in the interpreted service cost more than the rest of the read. Kept for
+     * the read under way, like {@link #get}.
+     */
+    private Object getOne(String owner, String objectPath, String iface, String property) throws DBusException {
+        String key = objectPath + " " + iface + " " + property;
+        if (one.containsKey(key)) return one.get(key);
+        Object v = connection.getRemoteObject(owner, objectPath, Properties.class).Get(iface, property);
+        if (v instanceof Variant<?> var) v = var.getValue();
+        one.put(key, v);
+        return v;
     }
 
     private static String field(Object entry, String key) {

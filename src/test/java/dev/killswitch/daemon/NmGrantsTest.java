@@ -31,6 +31,9 @@ class NmGrantsTest {
     private static final class FakeNm implements NmSource {
         boolean available = true;
         Map<String, List<IpAddress>> vpns = Map.of();
+        /** By active connection path: what reading that one connection alone finds. */
+        Map<String, Map<String, List<IpAddress>>> byPath = Map.of();
+        final List<String> fullReads = new ArrayList<>();
 
         @Override
         public boolean available() {
@@ -39,7 +42,14 @@ class NmGrantsTest {
 
         @Override
         public Map<String, List<IpAddress>> activatedVpns(List<String> problems) {
+            fullReads.add("all");
             return vpns;
+        }
+
+        @Override
+        public Map<String, List<IpAddress>> activatedVpn(String path, List<String> problems) {
+            if (!byPath.containsKey(path)) throw new IllegalStateException("no active connection " + path);
+            return byPath.get(path);
         }
 
         @Override
@@ -81,6 +91,36 @@ class NmGrantsTest {
         assertTrue(grants.reconcile(nm, ks));
         assertFalse(store.load().grants().containsKey("tun0"), "its own grant withdrawn");
         assertTrue(store.load().grants().containsKey("wg0"), "the hook's grant left alone");
+    }
+
+    @Test
+    void anActivatedVpnIsGrantedFromItsOwnReadAloneAndNothingIsWithdrawn() throws Exception {
+        nm.vpns = Map.of("tun0", List.of());
+        assertTrue(grants.reconcile(nm, ks));
+        String path = "/org/freedesktop/NetworkManager/ActiveConnection/7";
+        nm.byPath = Map.of(path, Map.of("tun1", List.of(IpAddress.parse("10.9.0.1"))));
+        nm.vpns = Map.of();   // a full read would withdraw tun0: the single read must not
+        nm.fullReads.clear();
+        assertTrue(grants.grantActivated(nm, ks, path));
+        assertEquals(List.of(), nm.fullReads, "the other connections were not read");
+        assertEquals(List.of(IpAddress.parse("10.9.0.1")), store.load().grants().get("tun1").dns());
+        assertTrue(store.load().grants().containsKey("tun0"), "nothing withdrawn by the single read");
+        // the full reconcile that follows withdraws what is no longer activated, the new VPN's grant included
+        assertTrue(grants.reconcile(nm, ks));
+        assertEquals(java.util.Set.of(), store.load().grants().keySet(), "both were the service's own");
+        // a connection gone before it was read: tried again by a full reconcile
+        assertFalse(grants.grantActivated(nm, ks, "/org/freedesktop/NetworkManager/ActiveConnection/8"));
+    }
+
+    @Test
+    void onlyASignalThatCanEndAnActivatedVpnAsksForAReadAtOnce() {
+        // NMActiveConnectionState: unknown 0, activating 1, activated 2, deactivating 3, deactivated 4
+        assertEquals(List.of(true, false, false, true, true), java.util.stream.LongStream.rangeClosed(0, 4)
+                .mapToObj(s -> SystemBusLink.Hint.ends(s, dev.killswitch.nm.NmActiveConnection.ACTIVATED)).toList());
+        // NMVpnConnectionState: unknown 0, prepare 1, need-auth 2, connect 3, ip-config-get 4, activated 5 (named
+        // by its own hint), failed 6, disconnected 7
+        assertEquals(List.of(true, false, false, false, false, false, true, true), java.util.stream.LongStream.rangeClosed(0, 7)
+                .mapToObj(s -> SystemBusLink.Hint.ends(s, dev.killswitch.nm.NmVpnConnection.ACTIVATED)).toList());
     }
 
     @Test

@@ -50,6 +50,11 @@ class NmProfilesTest {
         }
 
         @Override
+        public Map<String, List<IpAddress>> activatedVpn(String path, List<String> problems) {
+            return Map.of();
+        }
+
+        @Override
         public List<String> connectionPaths() {
             return owned ? List.copyOf(saved.keySet()) : null;
         }
