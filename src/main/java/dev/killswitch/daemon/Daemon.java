@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  *       queued and its caller waits for the reply;</li>
  *   <li>the system bus ({@link SystemBusLink}): NetworkManager's signals, a new owner of its name, the
  *       bus coming or going; the worker then reads NetworkManager's properties and reconciles
- *       ({@link NmGrants}); with no bus it keeps serving everything else;</li>
+ *       ({@link NmGrants}): a VPN's activated signal at once, for that VPN alone, a signal that can end one
+ *       at once, the others once the signals settle; with no bus it keeps serving everything else;</li>
  *   <li>resolv.conf ({@link DnsWatch}): another program's rewrite while a tunnel with resolvers is up;</li>
  *   <li>the ruleset ({@link RulesetMonitor}): another process changed our table (a flush of the ruleset,
  *       the table deleted, a rule changed); the worker compares the kernel with the state and, when they
@@ -79,8 +80,9 @@ public final class Daemon {
     private Instant pauseEnd;
 
     /**
-     * How long NetworkManager's signals must pause before the read that those that change nothing at once ask for
-     * ({@link SystemBusLink.Hint}), and the longest that read waits while they keep coming.
+     * How long NetworkManager's signals must pause before the read of every VPN that the signals which cannot
+     * change a grant at once ask for ({@link SystemBusLink.Hint}), and the longest that read waits while they keep
+     * coming.
      */
     static final long SETTLE_NANOS = 300_000_000L;
     static final long SETTLE_MAX_NANOS = 2_000_000_000L;
@@ -128,8 +130,7 @@ public final class Daemon {
         session = startNftSession();
         monitor = startRulesetMonitor();
         try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log,
-                     this::networkManagerHint, this::sleeping, path -> {
+             SystemBusLink bus = new SystemBusLink(log, this::networkManagerHint, this::sleeping, path -> {
                  nmProfiles.hint(path);
                  events.add(Event.NM_PROFILES);
              })) {
