@@ -68,7 +68,6 @@ final class NmGrants {
         try {
             RuntimeState state = store.load();
             TreeSet<String> owned = readOwned();
-            boolean loaded = true;
             for (Map.Entry<String, List<IpAddress>> w : want.entrySet()) {
                 String iface = w.getKey();
                 Grant g = state.grants().get(iface);
@@ -76,12 +75,14 @@ final class NmGrants {
                     if (owned.add(iface)) writeOwned(owned);
                     continue;
                 }
-                if (loaded && !(loaded = ks.isLoaded())) {
+                boolean listed = owned.add(iface);
+                if (listed) writeOwned(owned);   // listed before granted: a crash leaves no orphan
+                KillSwitch.Change ch = ks.allowTunnelIfLoaded(iface, w.getValue());
+                if (ch == null) {
+                    if (listed && owned.remove(iface)) writeOwned(owned);
                     log.accept("the block is not loaded: NetworkManager's VPNs are granted once it is ('killswitch enable')");
+                    break;
                 }
-                if (!loaded) continue;
-                if (owned.add(iface)) writeOwned(owned);   // listed before granted: a crash leaves no orphan
-                KillSwitch.Change ch = ks.allowTunnel(iface, w.getValue());
                 log.accept("VPN " + iface + " is activated: allowed it" + (w.getValue().isEmpty() ? ""
                         : " with resolvers " + w.getValue()) + (ch.dnsProblem() == null ? "" : "; DNS: " + ch.dnsProblem()));
             }

@@ -159,8 +159,23 @@ public final class KillSwitch {
 
     /** Once a tunnel is up: it carries traffic, and its resolvers are reachable through it. */
     public Change allowTunnel(String iface, List<IpAddress> dns) throws ConfigException, NftException, IOException {
+        return allowTunnel(iface, dns, true);
+    }
+
+    /**
+     * Like {@link #allowTunnel}, only while the block is loaded: with no table in the kernel it changes nothing (no
+     * baseline installed, no state written) and returns null. The service's grants for NetworkManager's VPNs: after
+     * a {@code disable} they do not put the block back. One nft run when the table is there (the change fails as a
+     * whole when it is not, and only then is the table looked for).
+     */
+    public Change allowTunnelIfLoaded(String iface, List<IpAddress> dns) throws ConfigException, NftException, IOException {
+        return allowTunnel(iface, dns, false);
+    }
+
+    private Change allowTunnel(String iface, List<IpAddress> dns, boolean installWhenMissing)
+            throws ConfigException, NftException, IOException {
         return change("allowed tunnel " + iface + (dns.isEmpty() ? "" : " with resolvers " + dns),
-                s -> s.withGrant(iface, g -> g.withTraffic(true).withDns(dns)));
+                s -> s.withGrant(iface, g -> g.withTraffic(true).withDns(dns)), installWhenMissing);
     }
 
     /**
@@ -315,6 +330,16 @@ public final class KillSwitch {
     }
 
     private Change change(String what, UnaryOperator<RuntimeState> edit) throws ConfigException, NftException, IOException {
+        return change(what, edit, true);
+    }
+
+    /**
+     * One change: the kernel's elements, then the state, then DNS. With no table in the kernel, {@code
+     * installWhenMissing} installs the baseline with the change in it (a hook failing closed); otherwise nothing is
+     * changed and null returned.
+     */
+    private Change change(String what, UnaryOperator<RuntimeState> edit, boolean installWhenMissing)
+            throws ConfigException, NftException, IOException {
         Config config = config();
         try (StateStore.Lock lock = store.lock()) {
             RuntimeState before = store.load();
@@ -340,6 +365,7 @@ public final class KillSwitch {
                     if (whole) LOG.warn("the element change was refused ({}); loaded the whole table instead", e.getMessage());
                 }
             }
+            if (installed && !installWhenMissing) return null;
             if (installed || whole) nft.apply(NftScript.install(to));
             // Fail closed: a hook that finds no baseline installs it, with this change in it.
             if (installed) LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());

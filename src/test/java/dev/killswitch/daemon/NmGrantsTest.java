@@ -141,8 +141,17 @@ class NmGrantsTest {
         nm.vpns = Map.of("tun0", List.of());
         assertTrue(grants.reconcile(nm, ks));
         assertEquals(List.of(), nft.applied, "no table installed by a NetworkManager event");
+        assertFalse(nft.loaded);
+        assertEquals(1, nft.refused.size(), "one try of the element change, refused as a whole: " + nft.refused);
         assertFalse(store.load().grants().containsKey("tun0"));
+        assertFalse(Files.readString(store.dir().resolve(NmGrants.OWNED_FILE)).contains("tun0"), "not listed as granted");
         assertTrue(log.stream().anyMatch(l -> l.contains("the block is not loaded")), log.toString());
+        // the activated signal's own read does not put it back either
+        String path = "/org/freedesktop/NetworkManager/ActiveConnection/9";
+        nm.byPath = Map.of(path, Map.of("tun1", List.of()));
+        assertTrue(grants.grantActivated(nm, ks, path));
+        assertEquals(List.of(), nft.applied);
+        assertFalse(store.load().grants().containsKey("tun1"));
         // once enabled again, the next reconcile grants it
         nft.loaded = true;
         assertTrue(grants.reconcile(nm, ks));
