@@ -432,7 +432,7 @@ final class Commands {
                     "VPNs, the interface that carries each one's traffic and its resolvers (IPv4, IPv6). It grants each",
                     "such VPN (as 'hook nm vpn-up IFACE DNS...' would) and withdraws the grants it made once the VPN is",
                     "no longer activated. It reads them at start, on NetworkManager's signals (StateChanged,",
-                    "VpnStateChanged, PropertiesChanged), on a new owner of the name, and every --resync: a VPN's",
+                    "VpnStateChanged, the IP configurations' PropertiesChanged), on a new owner of the name, and every --resync: a VPN's",
                     "activated signal at once (that VPN alone), a signal that can end one at once, the rest once",
                     "NetworkManager's signals pause for 300 ms. A signal not",
                     "sent by NetworkManager's own process is ignored and logged. It withdraws only its own grants",

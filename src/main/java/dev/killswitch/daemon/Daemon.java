@@ -81,8 +81,8 @@ public final class Daemon {
 
     /**
      * How long NetworkManager's signals must pause before the read of every VPN that the signals which cannot
-     * change a grant at once ask for ({@link SystemBusLink.Hint}), and the longest that read waits while they keep
-     * coming.
+     * change a grant at once ask for ({@link SystemBusLink.Hint}), and before the read of a profile it saved
+     * ({@link SystemBusLink.ProfileHint}), and the longest those reads wait while they keep coming.
      */
     static final long SETTLE_NANOS = 300_000_000L;
     static final long SETTLE_MAX_NANOS = 2_000_000_000L;
@@ -90,7 +90,7 @@ public final class Daemon {
     /** Object paths of VPNs whose VpnStateChanged said activated: each read alone and granted (worker thread). */
     private final BlockingQueue<String> activatedVpns = new LinkedBlockingQueue<>();
 
-    private enum Event { START, NETWORK_MANAGER, NETWORK_MANAGER_SETTLING, VPN_ACTIVATED, NM_PROFILES, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
+    private enum Event { START, NETWORK_MANAGER, NETWORK_MANAGER_SETTLING, VPN_ACTIVATED, NM_PROFILES, NM_PROFILE_SAVED, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
 
     /** NetworkManager's saved VPN profiles and the holes for their servers (worker thread, hints from the bus). */
     private NmProfiles nmProfiles;
@@ -130,9 +130,9 @@ public final class Daemon {
         session = startNftSession();
         monitor = startRulesetMonitor();
         try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log, this::networkManagerHint, this::sleeping, path -> {
-                 nmProfiles.hint(path);
-                 events.add(Event.NM_PROFILES);
+             SystemBusLink bus = new SystemBusLink(log, this::networkManagerHint, this::sleeping, h -> {
+                 nmProfiles.hint(h.path());
+                 events.add(h.saved() ? Event.NM_PROFILE_SAVED : Event.NM_PROFILES);
              })) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
                 events.add(Event.RESOLV_CONF);
@@ -309,6 +309,16 @@ public final class Daemon {
         }
     }
 
+    /** How long the worker waits for an event: at most 200 ms, and not past a read that is due ({@code 0}: none). */
+    private static long pollNanos(long... dueAt) {
+        long wait = 200_000_000L;
+        long now = System.nanoTime();
+        for (long at : dueAt) {
+            if (at != 0) wait = Math.min(wait, Math.max(0, at - now));
+        }
+        return wait;
+    }
+
     private int work(NmSource nm, NmGrants nmGrants) {
         long resyncNanos = resync.toNanos();
         long next = System.nanoTime() + resyncNanos;
@@ -317,13 +327,16 @@ public final class Daemon {
         boolean dnsDue = false;
         boolean profilesDue = false;
         long profilesAgainAt = 0;
-        // a read of NetworkManager's VPNs that waits for its signals to settle (System.nanoTime(); 0: none waits)
+        // NetworkManager's signals come in bursts (a VPN coming up sends dozens): the reads they ask for, of every
+        // VPN and of the saved profiles it changed, wait until they pause (System.nanoTime(); 0: none waits)
         long settleAt = 0;
         long settlingSince = 0;
+        boolean vpnsWhenSettled = false;
+        boolean profilesWhenSettled = false;
         while (!stopping) {
             Event e;
             try {
-                e = events.poll(200, TimeUnit.MILLISECONDS);
+                e = events.poll(pollNanos(settleAt, profilesAgainAt), TimeUnit.NANOSECONDS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 return 0;
@@ -345,7 +358,12 @@ public final class Daemon {
                         nmDue = true;
                     }
                 }
-                if (why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED)) {
+                vpnsWhenSettled |= why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED);
+                // NetworkManager saves a VPN's profile as it starts activating it: a read of it then would hold up
+                // the grant that follows (20 ms of the worker, interpreted)
+                profilesWhenSettled |= why.contains(Event.NM_PROFILE_SAVED);
+                if (why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED)
+                        || why.contains(Event.NM_PROFILE_SAVED)) {
                     long now = System.nanoTime();
                     if (settleAt == 0) settlingSince = now;
                     settleAt = Math.min(now + SETTLE_NANOS, settlingSince + SETTLE_MAX_NANOS);
@@ -361,7 +379,13 @@ public final class Daemon {
                 enforceDns();
             }
             boolean periodic = System.nanoTime() - next > 0;
-            if (periodic || (settleAt != 0 && System.nanoTime() - settleAt >= 0)) nmDue = true;
+            if (settleAt != 0 && System.nanoTime() - settleAt >= 0) {
+                settleAt = 0;
+                nmDue |= vpnsWhenSettled;
+                profilesDue |= profilesWhenSettled;
+                vpnsWhenSettled = profilesWhenSettled = false;
+            }
+            if (periodic) nmDue = true;
             if (profilesAgainAt != 0 && System.nanoTime() - profilesAgainAt > 0) profilesDue = true;
             if (profilesDue || periodic) {
                 profilesDue = false;
@@ -371,7 +395,7 @@ public final class Daemon {
             }
             if (!nmDue) continue;
             nmDue = false;
-            settleAt = 0;
+            vpnsWhenSettled = false;   // read now: the signals so far ask for nothing more
             if (nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager"))) {
                 retryNanos = 0;
                 next = System.nanoTime() + resyncNanos;

@@ -50,7 +50,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     private volatile DBusConnection connection;
     private volatile NmVpnReader reader;
     private volatile NmProfileReader profileReader;
-    private final Consumer<String> profileHint;
+    private final Consumer<ProfileHint> profileHint;
     /** Who owns org.freedesktop.NetworkManager and org.freedesktop.login1. */
     private final NameOwner nmOwner = new NameOwner();
     private final NameOwner logindOwner = new NameOwner();
@@ -59,10 +59,9 @@ final class SystemBusLink implements NmSource, AutoCloseable {
     /**
      * {@code hint}: called (on D-Bus threads) with why NetworkManager's VPNs should be read again, and how soon;
      * {@code sleep}: with logind's PrepareForSleep argument (true: about to sleep, false: woken);
-     * {@code profileHint}: with the object path of a saved connection that was added, changed or removed, or null
-     * when every profile should be read again (connected, a new owner of NetworkManager's name).
+     * {@code profileHint}: which saved connections should be read again ({@link ProfileHint}).
      */
-    SystemBusLink(Consumer<String> log, Consumer<Hint> hint, Consumer<Boolean> sleep, Consumer<String> profileHint) {
+    SystemBusLink(Consumer<String> log, Consumer<Hint> hint, Consumer<Boolean> sleep, Consumer<ProfileHint> profileHint) {
         this.log = log;
         this.hint = hint;
         this.profileHint = profileHint;
@@ -123,7 +122,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
                 failedTries = 0;
                 wait = FIRST_RETRY;
                 hint.accept(new Hint("connected to the system bus", true, null));
-                profileHint.accept(null);
+                profileHint.accept(ProfileHint.ALL);
                 while (!closed && connection.isConnected()) sleep(Duration.ofMillis(500));
                 if (closed) return;
                 log.accept("lost the connection to the system bus; NetworkManager's grants stay as they are until it is back");
@@ -165,7 +164,7 @@ final class SystemBusLink implements NmSource, AutoCloseable {
             if (nm) {
                 nmOwner.fromSignal(newOwner);
                 hint.accept(new Hint("new owner", true, null));
-                profileHint.accept(null);
+                profileHint.accept(ProfileHint.ALL);
             } else {
                 logindOwner.fromSignal(newOwner);
             }
@@ -178,11 +177,13 @@ final class SystemBusLink implements NmSource, AutoCloseable {
                 ignored(s, "PrepareForSleep", o);
             }
         });
-        // PropertiesChanged of the objects a VPN's grant is read from, not of the devices: NetworkManager's devices
-        // send most of its signals (dozens while a VPN comes up), each one unpacked in the interpreter ahead of the
-        // VpnStateChanged the grant waits for. arg0 is the interface whose properties changed; the bus filters.
-        for (String changed : List.of(NmManager.INTERFACE, NmActiveConnection.INTERFACE, NmIp4Config.INTERFACE,
-                NmIp6Config.INTERFACE)) {
+        // PropertiesChanged of the IP configurations alone (a VPN's resolvers changing while it stays up): each
+        // signal costs the service about a millisecond, interpreted, and the reply to the grant's first read waits
+        // behind them. The devices', the Manager's and the active connections' (dozens while a VPN comes up, as many
+        // again as all the others) held up the grant by 20 to 40 ms; what they tell comes as StateChanged and
+        // VpnStateChanged too, or is read again every --resync (an active connection's IP configuration object
+        // swapped without a change of state). arg0 is the interface whose properties changed; the bus filters.
+        for (String changed : List.of(NmIp4Config.INTERFACE, NmIp6Config.INTERFACE)) {
             c.addSigHandler(DBusMatchRuleBuilder.create().withType(Properties.PropertiesChanged.class)
                     .withPathNamespace(NM_PATH_PREFIX).withArg0123(0, changed).build(), (Properties.PropertiesChanged s) -> {
                         if (fromOwner(s, "PropertiesChanged")) hint.accept(new Hint("PropertiesChanged " + s.getPath(), false, null));
@@ -206,17 +207,17 @@ final class SystemBusLink implements NmSource, AutoCloseable {
         // saved profiles: added, removed, changed (Updated on the connection's own path)
         c.addSigHandler(NmSettings.NewConnection.class, s -> {
             if (NmSettings.OBJECT_PATH.equals(s.getPath()) && fromOwner(s, "NewConnection")) {
-                profileHint.accept(connectionPath(s.getConnection().getPath()));
+                profileHint.accept(new ProfileHint(connectionPath(s.getConnection().getPath()), false));
             }
         });
         c.addSigHandler(NmSettings.ConnectionRemoved.class, s -> {
             if (NmSettings.OBJECT_PATH.equals(s.getPath()) && fromOwner(s, "ConnectionRemoved")) {
-                profileHint.accept(connectionPath(s.getConnection().getPath()));
+                profileHint.accept(new ProfileHint(connectionPath(s.getConnection().getPath()), false));
             }
         });
         c.addSigHandler(NmSettingsConnection.Updated.class, s -> {
             if (s.getPath() != null && s.getPath().startsWith(NmSettings.CONNECTION_PATH_PREFIX) && fromOwner(s, "Updated")) {
-                profileHint.accept(connectionPath(s.getPath()));
+                profileHint.accept(new ProfileHint(connectionPath(s.getPath()), true));
             }
         });
         try {
@@ -251,6 +252,16 @@ final class SystemBusLink implements NmSource, AutoCloseable {
      *       the grant.</li>
      * </ul>
      */
+    /**
+     * Which saved connections to read again: the one at {@code path} (added, removed or saved), or every one
+     * ({@code path} null: connected, a new owner of NetworkManager's name). {@code saved}: an Updated, which
+     * NetworkManager also sends as it starts to activate a VPN (it saves the profile then); read once its signals
+     * pause, not ahead of the activated signal. An added or removed profile is read at once.
+     */
+    record ProfileHint(String path, boolean saved) {
+        static final ProfileHint ALL = new ProfileHint(null, false);
+    }
+
     record Hint(String why, boolean now, String activatedVpn) {
         /** Whether a state of the two NetworkManager enums (where {@code activated} is ACTIVATED) ends activation. */
         static boolean ends(long state, int activated) {
