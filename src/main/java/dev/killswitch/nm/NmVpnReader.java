@@ -68,12 +68,16 @@ public final class NmVpnReader {
         for (String ac : active) askAll(owner, ac, NmActiveConnection.INTERFACE);
         for (String ac : active) {
             try {
-                readVpn(owner, ac, false, out, problems);
+                get(owner, ac, NmActiveConnection.INTERFACE, NmActiveConnection.VPN);
             } catch (UnknownObject | UnknownMethod e) {
                 // listed a moment ago, gone now (NetworkManager replaces active connections while one comes up):
                 // a connection that no longer exists is no activated VPN; the others are still read
                 problems.add("active connection " + ac + " went away while it was read (" + e.getMessage() + ")");
+                continue;
             }
+            // anything else gone in the middle (a device, an IP configuration) throws: the read is tried again,
+            // since a VPN left out of a full read would lose its grant
+            readVpn(owner, ac, false, out, problems);
         }
         return out;
     }
@@ -138,18 +142,35 @@ public final class NmVpnReader {
                 }
             }
             String d = devices.get(i);
-            if (ip4.equals(path(getOne(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG)))) return deviceIpInterface(owner, d);
+            if (ip4.equals(deviceIp4Config(owner, d))) return deviceIpInterface(owner, d);
         }
         Set<String> vpnAddresses = addresses(owner, ip4);
         if (vpnAddresses.isEmpty()) return null;
         for (String d : devices) {
-            String dip4 = path(getOne(owner, d, NmDevice.INTERFACE, NmDevice.IP4_CONFIG));
+            String dip4 = deviceIp4Config(owner, d);
             if (dip4 == null) continue;
-            Set<String> a = addresses(owner, dip4);
+            Set<String> a;
+            try {
+                a = addresses(owner, dip4);
+            } catch (UnknownObject | UnknownMethod e) {
+                continue;   // replaced since the device named it: not the VPN's
+            }
             a.retainAll(vpnAddresses);
             if (!a.isEmpty()) return deviceIpInterface(owner, d);
         }
         return null;
+    }
+
+    /**
+     * A device's Ip4Config path, or null when it has none or the device is gone: devices come and go all the time
+     * (a wg-quick tunnel taken down, a cable), and one removed since AllDevices was read is not the VPN's tun.
+     */
+    private String deviceIp4Config(String owner, String device) throws DBusException {
+        try {
+            return path(getOne(owner, device, NmDevice.INTERFACE, NmDevice.IP4_CONFIG));
+        } catch (UnknownObject | UnknownMethod e) {
+            return null;
+        }
     }
 
     private String deviceIpInterface(String owner, String device) throws DBusException {
