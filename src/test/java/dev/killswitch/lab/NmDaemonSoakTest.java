@@ -54,37 +54,45 @@ class NmDaemonSoakTest {
                 List<Long> withdrawMs = new ArrayList<>();
                 List<Long> repairMs = new ArrayList<>();
                 List<Long> wgUpMs = new ArrayList<>();
-                while (System.nanoTime() < end) {
-                    if (System.nanoTime() >= nextSample) {
-                        samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
-                                + status(pid, "Threads") + " threads, " + cpuMs(pid) + " ms CPU");
-                        System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
-                        nextSample += Duration.ofMinutes(1).toNanos();
+                try {
+                    while (System.nanoTime() < end) {
+                        if (System.nanoTime() >= nextSample) {
+                            samples.add(cycles + " cycles: " + status(pid, "VmRSS") + " kB, "
+                                    + status(pid, "Threads") + " threads, " + cpuMs(pid) + " ms CPU");
+                            System.out.println("[nm-soak] " + samples.get(samples.size() - 1));
+                            nextSample += Duration.ofMinutes(1).toNanos();
+                        }
+                        int mark = elements.mark();
+                        Sh.Result vpnUp = nm.vpnUp();
+                        long upReturned = System.nanoTime();
+                        assertTrue(vpnUp.ok(), vpnUp.describe());
+                        grantMs.add(elements.awaitMs(mark, upReturned, Duration.ofSeconds(10),
+                                "add element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
+                        Files.writeString(lab.resolvConf(), rewrite);
+                        repairMs.add(awaitTrue(() -> resolvConf(lab).contains("nameserver " + NetworkManagerLab.SERVER_TUN_V4),
+                                Duration.ofSeconds(10), "the service putting the VPN's resolver back"));
+                        long up0 = System.nanoTime();
+                        Sh.Result up = wg.wgQuickUp();
+                        assertTrue(up.ok(), up.describe());
+                        wgUpMs.add(NmFixture.ms(up0));
+                        assertTrue(tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel granted");
+                        Sh.Result down = wg.wgQuickDown();
+                        assertTrue(down.ok(), down.describe());
+                        assertTrue(!tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel withdrawn");
+                        mark = elements.mark();
+                        Sh.Result vpnDown = nm.vpnDown();
+                        long downReturned = System.nanoTime();
+                        assertTrue(vpnDown.ok(), vpnDown.describe());
+                        withdrawMs.add(elements.awaitMs(mark, downReturned, Duration.ofSeconds(10),
+                                "delete element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
+                        cycles++;
                     }
-                    int mark = elements.mark();
-                    Sh.Result vpnUp = nm.vpnUp();
-                    long upReturned = System.nanoTime();
-                    assertTrue(vpnUp.ok(), vpnUp.describe());
-                    grantMs.add(elements.awaitMs(mark, upReturned, Duration.ofSeconds(10),
-                            "add element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
-                    Files.writeString(lab.resolvConf(), rewrite);
-                    repairMs.add(awaitTrue(() -> resolvConf(lab).contains("nameserver " + NetworkManagerLab.SERVER_TUN_V4),
-                            Duration.ofSeconds(10), "the service putting the VPN's resolver back"));
-                    long up0 = System.nanoTime();
-                    Sh.Result up = wg.wgQuickUp();
-                    assertTrue(up.ok(), up.describe());
-                    wgUpMs.add(NmFixture.ms(up0));
-                    assertTrue(tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel granted");
-                    Sh.Result down = wg.wgQuickDown();
-                    assertTrue(down.ok(), down.describe());
-                    assertTrue(!tunnels(lab).contains("\"" + wg.clientIf() + "\""), "the wg-quick tunnel withdrawn");
-                    mark = elements.mark();
-                    Sh.Result vpnDown = nm.vpnDown();
-                    long downReturned = System.nanoTime();
-                    assertTrue(vpnDown.ok(), vpnDown.describe());
-                    withdrawMs.add(elements.awaitMs(mark, downReturned, Duration.ofSeconds(10),
-                            "delete element inet killswitch tunnels", "\"" + nm.clientTun() + "\""));
-                    cycles++;
+                } catch (AssertionError e) {
+                    // what the service did is the first thing to look at when a cycle fails
+                    List<String> lines = daemon.stderr().lines().toList();
+                    System.out.println("[nm-soak] the service's log, last lines:\n"
+                            + String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size())));
+                    throw e;
                 }
                 // then a quiet minute with no VPN and one with the VPN up: only the daemon's 10 s re-sync runs
                 long cpuBeforeIdle = cpuMs(pid);
