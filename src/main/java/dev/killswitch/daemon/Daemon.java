@@ -358,12 +358,13 @@ public final class Daemon {
                         nmDue = true;
                     }
                 }
-                vpnsWhenSettled |= why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED);
+                boolean vpnSignal = why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED);
                 // NetworkManager saves a VPN's profile as it starts activating it: a read of it then would hold up
                 // the grant that follows (20 ms of the worker, interpreted)
-                profilesWhenSettled |= why.contains(Event.NM_PROFILE_SAVED);
-                if (why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED)
-                        || why.contains(Event.NM_PROFILE_SAVED)) {
+                boolean profileSaved = why.contains(Event.NM_PROFILE_SAVED);
+                vpnsWhenSettled |= vpnSignal;
+                profilesWhenSettled |= profileSaved;
+                if (vpnSignal || profileSaved) {
                     long now = System.nanoTime();
                     if (settleAt == 0) settlingSince = now;
                     settleAt = Math.min(now + SETTLE_NANOS, settlingSince + SETTLE_MAX_NANOS);

@@ -79,7 +79,10 @@ final class NmGrants {
                 if (listed) writeOwned(owned);   // listed before granted: a crash leaves no orphan
                 KillSwitch.Change ch = ks.allowTunnelIfLoaded(iface, w.getValue());
                 if (ch == null) {
-                    if (listed && owned.remove(iface)) writeOwned(owned);
+                    if (listed) {
+                        owned.remove(iface);
+                        writeOwned(owned);
+                    }
                     log.accept("the block is not loaded: NetworkManager's VPNs are granted once it is ('killswitch enable')");
                     break;
                 }
