@@ -28,21 +28,29 @@ final class ElementWatch implements AutoCloseable {
         this.reader.start();
     }
 
-    /** Starts the monitor in the lab's client namespace and waits until it subscribed (it says nothing until then). */
+    /**
+     * Starts the monitor in the lab's client namespace and waits until it subscribed (it says nothing until then).
+     * The probe's table is made before the monitor starts: {@code nft monitor elements} knows only the sets it
+     * listed as it started, and drops events of any set made later ("Received event for an unknown set").
+     */
     static ElementWatch inClient(Lab lab) {
-        ElementWatch w = new ElementWatch(lab.startInClient("stdbuf", "-oL", "nft", "monitor", "elements"));
-        // nft monitor prints nothing when it has subscribed: an element added to a scratch table proves it
         lab.nftInClient("table inet ks_watch_probe { set s { type ipv4_addr; }; }").orThrow();
+        ElementWatch w = null;
         try {
+            w = new ElementWatch(lab.startInClient("stdbuf", "-oL", "nft", "monitor", "elements"));
+            // nft monitor prints nothing when it has subscribed: an element added to the probe's set proves it
             for (int i = 0; i < 200 && !w.contains(0, "ks_watch_probe"); i++) {
                 lab.nftInClient("add element inet ks_watch_probe s { 192.0.2." + (i % 250 + 1) + " }");
                 Proc.sleep(10);
             }
             if (!w.contains(0, "ks_watch_probe")) throw new IllegalStateException("nft monitor reported nothing: " + w.monitor.describe());
+            return w;
+        } catch (RuntimeException e) {
+            if (w != null) w.close();
+            throw e;
         } finally {
             lab.nftInClient("delete table inet ks_watch_probe");
         }
-        return w;
     }
 
     /** A position: lines read so far. */
