@@ -109,7 +109,7 @@ public final class KillswitchLauncher {
         return cli(List.of(), config, stateDir, args);
     }
 
-    /** {@link #cli(Path, Path, String...)} with more JVM options after this launcher's own (a unit's, e.g. -Xint). */
+    /** {@link #cli(Path, Path, String...)} with more JVM options after this launcher's own (a unit's, e.g. its heap limit). */
     public List<String> cli(List<String> jvmOptions, Path config, Path stateDir, String... args) {
         List<String> argv = jvm();
         argv.addAll(argv.indexOf("-cp"), jvmOptions);
