@@ -30,8 +30,9 @@ final class ElementWatch implements AutoCloseable {
 
     /**
      * Starts the monitor in the lab's client namespace and waits until it subscribed (it says nothing until then).
-     * The probe's table is made before the monitor starts: {@code nft monitor elements} knows only the sets it
-     * listed as it started, and drops events of any set made later ("Received event for an unknown set").
+     * The probe's table is made before the monitor starts: a set made while {@code nft monitor elements} is
+     * starting (after it listed the sets, before it subscribed) stays unknown to it, and it drops that set's
+     * events ("Received event for an unknown set"), seen when two soaks started at once.
      */
     static ElementWatch inClient(Lab lab) {
         lab.nftInClient("table inet ks_watch_probe { set s { type ipv4_addr; }; }").orThrow();
