@@ -29,7 +29,7 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "pre-up", "wg0", "/etc/wireguard/wg0.conf");
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
-            ControlRequest req = ControlRequest.parse(rig.received.get(0));
+            ControlRequest req = ControlRequest.parse(rig.received().get(0));
             assertEquals("allow-endpoints", req.op());
             assertEquals("wg0", req.iface());
             assertEquals("/etc/wireguard/wg0.conf", req.config());
@@ -44,7 +44,7 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "post-up", "wg0", "/etc/wireguard/wg0.conf",
                     "10.8.0.1", "FD00:8::1");
             assertEquals(0, r.exit(), r.stderr());
-            ControlRequest req = ControlRequest.parse(rig.received.get(0));
+            ControlRequest req = ControlRequest.parse(rig.received().get(0));
             assertEquals("allow-tunnel", req.op());
             assertEquals(List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00:8::1")), req.dns());
             assertEquals("/etc/wireguard/wg0.conf", req.config());
@@ -62,7 +62,7 @@ class HookScriptTest {
                     "VPN_IP4_NAMESERVERS", "10.8.0.1 bad;x"), "eth0", "vpn-up").exit());
             assertEquals(0, rig.run("dispatcher.d/90-killswitch", Map.of("KILLSWITCH_BIN", bin, "VPN_IP_IFACE", "tun0"),
                     "eth0", "vpn-down").exit());
-            List<ControlRequest> got = rig.received.stream().map(ControlRequest::parse).toList();
+            List<ControlRequest> got = rig.received().stream().map(ControlRequest::parse).toList();
             assertEquals(List.of("down wg0", "down wg0", "allow-tunnel tun0 with resolvers [10.8.0.1]", "down tun0"),
                     got.stream().map(ControlRequest::describe).toList());
         }
@@ -105,14 +105,14 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("socat-only", "socat", "sed").toString()),
                     "post-down", "wg0");
             assertEquals(0, r.exit(), r.stderr());
-            assertEquals(List.of("down wg0"), rig.received.stream().map(ControlRequest::parse).map(ControlRequest::describe).toList());
+            assertEquals(List.of("down wg0"), rig.received().stream().map(ControlRequest::parse).map(ControlRequest::describe).toList());
         }
         try (ScriptRig rig = new ScriptRig(dir.resolve("rig2"), 0)) {
             rig.serve(OK);
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("neither", "sed").toString()),
                     "post-down", "wg0");
             assertEquals(List.of("fallback", "hook", "wg-quick", "post-down", "wg0"), r.stdout(), "no client program: the JVM hook");
-            assertEquals(List.of(), rig.received);
+            assertEquals(List.of(), rig.received());
         }
     }
 
@@ -153,7 +153,7 @@ class HookScriptTest {
             }
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("KILLSWITCH_STATE_DIR", "run/ks"), "post-down", "wg0");
             assertEquals(2, r.exit(), r.stderr());
-            assertEquals(List.of(), rig.received, "nothing reached the service");
+            assertEquals(List.of(), rig.received(), "nothing reached the service");
         }
     }
 }

@@ -52,7 +52,7 @@ class OpenVpnScriptTest {
             ScriptRig.Run r = rig.run(SCRIPT, upEnv());
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
-            ControlRequest req = ControlRequest.parse(rig.received.get(0));
+            ControlRequest req = ControlRequest.parse(rig.received().get(0));
             assertEquals("allow-tunnel", req.op());
             assertEquals("tun0", req.iface());
             assertEquals(List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00:8::1")), req.dns());
@@ -67,9 +67,9 @@ class OpenVpnScriptTest {
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "route-pre-down", "dev", "tun0", "signal", "ping-restart")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "down", "dev", "tun0", "signal", "sigterm")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of(), "pre-up", "/etc/openvpn/client/work.conf").exit());
-            assertEquals("withdraw-tunnel", ControlRequest.parse(rig.received.get(0)).op());
-            assertEquals("down", ControlRequest.parse(rig.received.get(1)).op());
-            ControlRequest pre = ControlRequest.parse(rig.received.get(2));
+            assertEquals("withdraw-tunnel", ControlRequest.parse(rig.received().get(0)).op());
+            assertEquals("down", ControlRequest.parse(rig.received().get(1)).op());
+            ControlRequest pre = ControlRequest.parse(rig.received().get(2));
             assertEquals("allow-remotes", pre.op());
             assertEquals("/etc/openvpn/client/work.conf", pre.config());
         }
@@ -91,7 +91,7 @@ class OpenVpnScriptTest {
                 rig.serve(OK);
                 ScriptRig.Run r = rig.run(SCRIPT, env);
                 assertEquals(2, r.exit(), env + ": " + r.stderr());
-                assertEquals(List.of(), rig.received, env + ": nothing sent");
+                assertEquals(List.of(), rig.received(), env + ": nothing sent");
                 if (!env.get("script_type").equals("route-up")) {
                     assertEquals("fallback", r.stdout().get(0), env + ": the JVM hook decides: " + r.stdout());
                     String[] args = r.stdout().subList(1, r.stdout().size()).toArray(String[]::new);

@@ -2,13 +2,11 @@ package dev.killswitch.hook;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import dev.killswitch.lab.AnsweringSocket;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,9 +26,7 @@ import java.util.concurrent.TimeUnit;
 final class ScriptRig implements AutoCloseable {
     final Path root;
     final Path state;
-    final List<String> received = new CopyOnWriteArrayList<>();
-    private ServerSocketChannel server;
-    private Thread acceptor;
+    private AnsweringSocket service;
 
     record Run(int exit, List<String> stdout, String stderr) {}
 
@@ -53,20 +48,12 @@ final class ScriptRig implements AutoCloseable {
 
     /** A stand-in service that answers every request line with {@code reply}. */
     void serve(String reply) throws IOException {
-        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(state.resolve("control.sock")));
-        acceptor = new Thread(() -> {
-            while (true) {
-                try (SocketChannel c = server.accept()) {
-                    received.add(readLine(c));
-                    c.write(ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8)));
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "fake-service");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        service = AnsweringSocket.start(state.resolve("control.sock"), reply);
+    }
+
+    /** The request lines the stand-in service received, in order (none when it was not started). */
+    List<String> received() {
+        return service == null ? List.of() : service.received();
     }
 
     /** A socket file nobody answers on, as a killed service leaves it. */
@@ -74,17 +61,6 @@ final class ScriptRig implements AutoCloseable {
         try (ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             s.bind(UnixDomainSocketAddress.of(state.resolve("control.sock")));
         }
-    }
-
-    private static String readLine(SocketChannel c) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        ByteBuffer b = ByteBuffer.allocate(1);
-        while (c.read(b) > 0) {
-            if (b.get(0) == '\n') break;
-            line.write(b.get(0));
-            b.clear();
-        }
-        return line.toString(StandardCharsets.UTF_8);
     }
 
     /** Runs {@code script} (relative to the tree) with {@code args}, a clean environment plus {@code env} (which wins). */
@@ -108,6 +84,6 @@ final class ScriptRig implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (server != null) server.close();
+        if (service != null) service.close();
     }
 }
