@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.control.ControlRequest;
+import dev.killswitch.lab.AnsweringSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
  * input sends nothing and ends in the JVM hook (the stand-in launcher), which refuses it and fails closed.
  */
 class HookScriptTest {
-    private static final String OK = "{\"ok\":true,\"installed_baseline\":false}";
 
     @TempDir
     Path dir;
@@ -25,7 +25,7 @@ class HookScriptTest {
     @Test
     void preUpSendsTheConfigPathAndTheServiceReadsIt() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "pre-up", "wg0", "/etc/wireguard/wg0.conf");
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
@@ -40,7 +40,7 @@ class HookScriptTest {
     @Test
     void postUpSendsItsResolversAndTheConfig() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "post-up", "wg0", "/etc/wireguard/wg0.conf",
                     "10.8.0.1", "FD00:8::1");
             assertEquals(0, r.exit(), r.stderr());
@@ -54,7 +54,7 @@ class HookScriptTest {
     @Test
     void downEventsAndTheDispatcherSendTheirOps() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             assertEquals(0, rig.run("wg-quick/killswitch-hook", Map.of(), "pre-down", "wg0").exit());
             assertEquals(0, rig.run("wg-quick/killswitch-hook", Map.of(), "post-down", "wg0").exit());
             String bin = rig.root.resolve("bin/killswitch").toString();
@@ -101,14 +101,14 @@ class HookScriptTest {
     @Test
     void socatCarriesTheRequestWhereThereIsNoNetcat() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir.resolve("rig"), 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("socat-only", "socat", "sed").toString()),
                     "post-down", "wg0");
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of("down wg0"), rig.received().stream().map(ControlRequest::parse).map(ControlRequest::describe).toList());
         }
         try (ScriptRig rig = new ScriptRig(dir.resolve("rig2"), 0)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("neither", "sed").toString()),
                     "post-down", "wg0");
             assertEquals(List.of("fallback", "hook", "wg-quick", "post-down", "wg0"), r.stdout(), "no client program: the JVM hook");
@@ -144,7 +144,7 @@ class HookScriptTest {
                 List.of("up", "wg0"),
                 List.of("pre-down", "1234567890123456"));
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             for (List<String> args : hostile) {
                 ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), args.toArray(String[]::new));
                 assertEquals(2, r.exit(), args + ": " + r.stderr());

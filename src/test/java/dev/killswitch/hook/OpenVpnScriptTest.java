@@ -7,6 +7,7 @@ import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
 import dev.killswitch.control.ControlRequest;
+import dev.killswitch.lab.AnsweringSocket;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * end in the JVM hook (the stand-in launcher at ../../bin/killswitch), with the arguments it refuses too.
  */
 class OpenVpnScriptTest {
-    private static final String OK = "{\"ok\":true,\"installed_baseline\":false}";
     private static final String SCRIPT = "hooks/openvpn/killswitch-openvpn";
 
     @TempDir
@@ -48,7 +48,7 @@ class OpenVpnScriptTest {
     @Test
     void upSendsTheDeviceThePushedResolversAndTheServerItConnectedTo() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             ScriptRig.Run r = rig.run(SCRIPT, upEnv());
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
@@ -63,7 +63,7 @@ class OpenVpnScriptTest {
     @Test
     void downTellsARestartFromAnExitAndPreUpSendsTheConfig() throws Exception {
         try (ScriptRig rig = new ScriptRig(dir, 2)) {
-            rig.serve(OK);
+            rig.serve(AnsweringSocket.DONE);
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "route-pre-down", "dev", "tun0", "signal", "ping-restart")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "down", "dev", "tun0", "signal", "sigterm")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of(), "pre-up", "/etc/openvpn/client/work.conf").exit());
@@ -88,7 +88,7 @@ class OpenVpnScriptTest {
                 Map.of("script_type", "route-up", "dev", "tun0"));
         for (Map<String, String> env : cases) {
             try (ScriptRig rig = new ScriptRig(dir.resolve("r" + cases.indexOf(env)), 2)) {
-                rig.serve(OK);
+                rig.serve(AnsweringSocket.DONE);
                 ScriptRig.Run r = rig.run(SCRIPT, env);
                 assertEquals(2, r.exit(), env + ": " + r.stderr());
                 assertEquals(List.of(), rig.received(), env + ": nothing sent");
