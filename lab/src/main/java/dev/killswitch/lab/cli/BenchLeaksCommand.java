@@ -1,5 +1,6 @@
-package dev.killswitch.cli;
+package dev.killswitch.lab.cli;
 
+import dev.killswitch.cli.Main;
 import dev.killswitch.bench.Fault;
 import dev.killswitch.bench.Guard;
 import dev.killswitch.bench.KillswitchLauncher;
@@ -75,7 +76,7 @@ import picocli.CommandLine.Option;
             "2:bad options",
             "3:not root, or a tool the lab needs is missing; nothing was run",
         })
-final class BenchLeaksCommand implements Callable<Integer> {
+public final class BenchLeaksCommand implements Callable<Integer> {
 
     private static final List<String> TOOLS = List.of("nft", "ip", "wg", "wg-quick", "wireguard-go", "iptables",
             "ip6tables", "tcpdump", "socat", "ss", "ping", "sysctl", "bash", "flock", "iperf3", "nc.openbsd");

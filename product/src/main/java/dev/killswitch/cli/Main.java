@@ -81,6 +81,11 @@ public final class Main implements Callable<Integer> {
             defaultValue = "${env:KILLSWITCH_STATE_DIR:-/run/killswitch}")
     Path stateDir;
 
+    /** The run-time state directory the global options name. */
+    public Path stateDir() {
+        return stateDir;
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -90,7 +95,8 @@ public final class Main implements Callable<Integer> {
         return BAD_INPUT;
     }
 
-    KillSwitch killSwitch() {
+    /** The kill switch as the global options name it: its config file and state directory. */
+    public KillSwitch killSwitch() {
         return new KillSwitch(config, new StateStore(stateDir), new Nft(new ProcessRunner()), Clock.systemUTC(), actor());
     }
 
@@ -103,29 +109,30 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        System.exit(launch(java.util.List.of(), args));
+    }
+
+    /** {@code args} run as {@link #run(java.util.List, String...)} does, but {@code hook} takes its lean path. */
+    public static int launch(java.util.List<Object> extraCommands, String[] args) {
         // The hook path skips picocli entirely: it runs on every tunnel change (see HookMain).
         if (args.length > 0 && args[0].equals("hook")) {
-            System.exit(dev.killswitch.hook.HookMain.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+            return dev.killswitch.hook.HookMain.run(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
-        System.exit(run(args));
+        return run(extraCommands, args);
+    }
+
+    public static int run(String... args) {
+        return run(java.util.List.of(), args);
     }
 
     /**
-     * The lab's commands, by class name: they live in the lab jar (target/killswitch-lab.jar), which is on the class
-     * path only in a clone of the repository, never in the package. No product class names them otherwise.
+     * Runs the command line with {@code extraCommands} (picocli command objects) added beside the product's own:
+     * the lab module's launcher adds its demo, bench-leaks and leak-test this way, so that no product class names
+     * a lab class.
      */
-    static final java.util.List<String> LAB_COMMANDS = java.util.List.of(
-            "dev.killswitch.cli.LeakTestCommand", "dev.killswitch.cli.BenchLeaksCommand", "dev.killswitch.cli.DemoCommand");
-
-    public static int run(String... args) {
+    public static int run(java.util.List<Object> extraCommands, String... args) {
         CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(110).setCaseInsensitiveEnumValuesAllowed(true);
-        for (String name : LAB_COMMANDS) {
-            Class<?> command;
-            try {
-                command = Class.forName(name);
-            } catch (ClassNotFoundException absent) {
-                continue;   // the package: no lab
-            }
+        for (Object command : extraCommands) {
             cl.addSubcommand(new CommandLine(command).setUsageHelpWidth(110).setCaseInsensitiveEnumValuesAllowed(true));
         }
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

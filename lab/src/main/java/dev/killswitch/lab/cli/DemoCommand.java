@@ -1,5 +1,6 @@
-package dev.killswitch.cli;
+package dev.killswitch.lab.cli;
 
+import dev.killswitch.cli.Main;
 import dev.killswitch.bench.KillswitchLauncher;
 import dev.killswitch.demo.Demo;
 import java.util.concurrent.Callable;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:killswitch let nothing out", "1:plaintext got past killswitch", "3:the lab could not be built"})
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!"root".equals(System.getProperty("user.name"))) {

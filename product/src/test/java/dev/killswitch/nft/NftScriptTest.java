@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** Golden tests: the rendered text is compared with files under src/test/resources/golden. */
+/** Golden tests: the rendered text is compared with files under product/src/test/resources/golden. */
 class NftScriptTest {
     private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
     private static final String EXAMPLE = """
@@ -42,7 +42,7 @@ class NftScriptTest {
 
     /** Set UPDATE_GOLDEN=1 to rewrite a golden file after an intended change; then review the diff. */
     private static void assertGolden(String name, String actual) throws Exception {
-        Path file = Path.of("src/test/resources/golden", name);
+        Path file = Path.of("product/src/test/resources/golden", name);
         if ("1".equals(System.getenv("UPDATE_GOLDEN"))) Files.writeString(file, actual);
         assertEquals(Files.readString(file), actual, "golden file " + file);
     }

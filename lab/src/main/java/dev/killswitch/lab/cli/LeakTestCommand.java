@@ -1,7 +1,10 @@
-package dev.killswitch.cli;
+package dev.killswitch.lab.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.killswitch.cli.Main;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.leaktest.LeakTest;
@@ -31,7 +34,9 @@ import picocli.CommandLine.ParentCommand;
                 "one the kernel sends is 'LEAKED' (a drop by another firewall also shows as LEAKED). DNS probes also go to the resolvers in",
                 "/etc/resolv.conf. Exit 1 on any leak. Needs socat and ping.",
                 "Probes go to documentation addresses by default (192.0.2.1, 2001:db8::1) so a leak reaches no one."})
-final class LeakTestCommand implements Callable<Integer> {
+public final class LeakTestCommand implements Callable<Integer> {
+    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
     @ParentCommand Main main;
 
     @Option(names = "--target", paramLabel = "ADDRESS",
@@ -46,7 +51,7 @@ final class LeakTestCommand implements Callable<Integer> {
         List<IpAddress> to = new ArrayList<>();
         for (String t : targets) to.add(IpAddress.parse(t));
         if (to.isEmpty()) to = List.of(IpAddress.parse("192.0.2.1"), IpAddress.parse("2001:db8::1"));
-        var policy = PolicyBuilder.build(main.killSwitch().config(), new StateStore(main.stateDir).load(), Instant.now());
+        var policy = PolicyBuilder.build(main.killSwitch().config(), new StateStore(main.stateDir()).load(), Instant.now());
         ProcessRunner runner = new ProcessRunner(10_000);
         Nft nft = new Nft(runner);
         LeakTest.DropCounter dropped = () -> {
@@ -59,7 +64,7 @@ final class LeakTestCommand implements Callable<Integer> {
         List<Probe.Result> results = new LeakTest(runner, dropped).run(policy.tunnels(), to, resolvers());
         long leaks = results.stream().filter(r -> r.outcome() == Probe.Outcome.LEAKED).count();
         if (json) {
-            ObjectNode root = Commands.StatusFormat.MAPPER.createObjectNode();
+            ObjectNode root = PRETTY.createObjectNode();
             root.put("leaks", leaks);
             ArrayNode probes = root.putArray("probes");
             for (Probe.Result r : results) {
@@ -67,7 +72,7 @@ final class LeakTestCommand implements Callable<Integer> {
                         .put("target", r.probe().target().text()).put("result", r.outcome().name().toLowerCase())
                         .put("detail", r.detail());
             }
-            System.out.println(Commands.StatusFormat.MAPPER.writeValueAsString(root));
+            System.out.println(PRETTY.writeValueAsString(root));
         } else {
             for (Probe.Result r : results) {
                 System.out.printf("%-16s %-8s %-22s %s%n", r.probe().iface(), r.probe().kind().label(),

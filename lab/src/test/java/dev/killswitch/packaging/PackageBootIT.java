@@ -39,11 +39,11 @@ class PackageBootIT {
         LabSupport.assumeTools("mmdebstrap", "systemd-nspawn", "nsenter", "unshare", "chroot", "tar");
         Path project = LabSupport.projectDir();
         Path deb;
-        try (Stream<Path> files = Files.list(project.resolve("target"))) {
+        try (Stream<Path> files = Files.list(project.resolve("product/target"))) {
             deb = files.filter(f -> f.getFileName().toString().matches("killswitch_.*_all\\.deb")).findFirst().orElse(null);
         }
-        assertNotNull(deb, "no target/killswitch_*_all.deb: run after 'package'");
-        Sh.Result r = Sh.run(List.of("bash", project.resolve("src/test/deb/boot-test").toString(), deb.toString()), null,
+        assertNotNull(deb, "no product/target/killswitch_*_all.deb: run after 'package'");
+        Sh.Result r = Sh.run(List.of("bash", project.resolve("lab/src/test/deb/boot-test").toString(), deb.toString()), null,
                 Duration.ofMinutes(12));
         System.out.println(r.stdout());
         assertEquals(0, r.exitCode(), r.describe());
