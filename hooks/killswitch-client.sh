@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # killswitch's hook client: POSIX sh, sourced by wg-quick/killswitch-hook and dispatcher.d/90-killswitch
 # (and the OpenVPN entrypoints). It checks every value by the rules of the Java side (dev.killswitch
 # .config.Validate: one shared corpus of good and hostile values in the tests holds both to them), writes

@@ -191,7 +191,7 @@ public final class LabSupport {
         }
     }
 
-    private static boolean onPath(String tool) {
+    public static boolean onPath(String tool) {
         String path = System.getenv("PATH");
         if (path == null) {
             return false;
