@@ -4,6 +4,7 @@ import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Network;
 import dev.killswitch.policy.Downstream;
+import dev.killswitch.policy.OutputRule;
 import dev.killswitch.policy.Policy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +35,6 @@ public final class NftScript {
      */
     public static final int PROBE_DSCP = 0x2b;
     public static final String PROBE_COUNTER = "probes_dropped";
-
-    private static final String DNS_PORTS = "th dport { 53, 853 }";
 
     private NftScript() {}
 
@@ -207,10 +206,11 @@ public final class NftScript {
     }
 
     /** DNS (53 and 853, UDP and TCP) only to the resolvers and only through a tunnel; the rest refused. */
-    private static void dnsRules(List<String> t, String refusal) {
-        t.add("\t\toifname @tunnels ip daddr @dns4 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\toifname @tunnels ip6 daddr @dns6 meta l4proto { tcp, udp } " + DNS_PORTS + " accept");
-        t.add("\t\tmeta l4proto { tcp, udp } " + DNS_PORTS + " counter name \"dropped_dns\" " + refusal);
+    /** The output chain's DNS rules, for the forward chain: the same resolvers, a refusal that drops. */
+    private static void forwardDnsRules(List<String> t) {
+        t.add("\t\t" + OutputRule.DNS4.line());
+        t.add("\t\t" + OutputRule.DNS6.line());
+        t.add("\t\t" + OutputRule.DNS_REFUSED.match() + " drop");
     }
 
     /**
@@ -244,33 +244,10 @@ public final class NftScript {
         t.add("");
         t.add("\tchain output {");
         t.add("\t\ttype filter hook output priority " + target.priority + "; policy drop;");
-        t.add("\t\toifname \"lo\" accept");
-        t.add("\t\tmeta nfproto @paused accept");
-        t.add("\t\t# the tunnel transport, and nothing else on the servers' addresses; before the DNS");
-        t.add("\t\t# rules because some VPN servers listen on port 53");
-        t.add("\t\tip daddr . meta l4proto . th dport @endpoints4 accept");
-        t.add("\t\tip6 daddr . meta l4proto . th dport @endpoints6 accept");
-        t.add("\t\t# DNS only to the tunnel's resolvers through a tunnel; before the tunnel and LAN");
-        t.add("\t\t# allowances so that neither a stray resolver nor the LAN router gets a query");
-        dnsRules(t, "goto refuse");
-        t.add("\t\toifname @tunnels accept");
-        t.add("\t\t# the LAN behind a gateway and local guests: only a link to them, no way out (config checks");
-        t.add("\t\t# that no interface is both a tunnel and downstream)");
-        t.add("\t\toifname @downstream accept");
-        t.add("\t\t# address configuration, each to where its protocol sends and nowhere else: DHCPv4 to the");
-        t.add("\t\t# broadcast address (a renewal sent to the server itself goes out only when the LAN is");
-        t.add("\t\t# allowed; without it the client rebinds by broadcast), DHCPv6 to its servers' link-scope");
-        t.add("\t\t# group (RFC 8415), neighbour discovery to link-local and multicast addresses");
-        t.add("\t\tudp sport 68 ip daddr 255.255.255.255 udp dport 67 accept");
-        t.add("\t\tudp sport 546 ip6 daddr ff02::1:2 udp dport 547 accept");
-        t.add("\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 "
-                + "ip6 daddr { fe80::/10, ff02::/16 } accept");
-        t.add("\t\t# replies of inbound connections to the allowed ports only: no blanket established");
-        t.add("\t\t# accept, so a connection opened before the kill switch cannot go on leaking");
-        t.add("\t\ttcp sport @inbound_tcp ct direction reply ct state established accept");
-        t.add("\t\tip daddr @lan4 accept");
-        t.add("\t\tip6 daddr @lan6 accept");
-        t.add("\t\tcounter name \"dropped_out\" goto refuse");
+        for (OutputRule rule : OutputRule.values()) {
+            for (String line : rule.comment()) t.add("\t\t# " + line);
+            t.add("\t\t" + rule.line());
+        }
         t.add("\t}");
         t.add("");
         t.add("\tchain input {");
@@ -305,7 +282,7 @@ public final class NftScript {
         t.add("\t\t# the gateway forwards only its LAN's own sources");
         t.add("\t\tiifname @gateway ip saddr != @gateway_sources4 counter name \"dropped_forward\" drop");
         t.add("\t\tiifname @gateway ip6 saddr != @gateway_sources6 counter name \"dropped_forward\" drop");
-        dnsRules(t, "drop");
+        forwardDnsRules(t);
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tiifname @tunnels ct state established,related accept");
         t.add("\t\tcounter name \"dropped_forward\" drop");
@@ -325,8 +302,7 @@ public final class NftScript {
         t.add("\tchain refuse {");
         t.add(String.format("\t\tip dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
         t.add(String.format("\t\tip6 dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
-        t.add("\t\tmeta l4proto tcp reject with tcp reset");
-        t.add("\t\tdrop");
+        for (String line : OutputRule.REFUSE_CHAIN) t.add("\t\t" + line);
         t.add("\t}");
         t.add("}");
     }

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which rule of the output chain decides a packet, judged from the policy alone: the same rules in the same
- * order as {@code NftScript} renders them (see {@link OutputRule}), each set's contents taken from the
+ * Which rule of the output chain decides a packet, judged from the policy alone: the chain's own rules in the
+ * chain's own order ({@link OutputRule}, which {@code NftScript} renders), each set's contents taken from the
  * {@link Policy}. Pure: no kernel, no routes; the caller says which interface the route chooses.
  */
 public final class Explain {
@@ -71,65 +71,93 @@ public final class Explain {
         }
     }
 
+    /**
+     * The first rule of the output chain, in the chain's order ({@link OutputRule#values()}), that decides
+     * {@code packet}; a packet with no output interface is not routed at all.
+     */
     public static Verdict decide(Policy policy, Packet packet) {
-        IpAddress to = packet.destination();
-        String out = packet.outputInterface();
-        if (out == null) {
-            return new Verdict(null, Outcome.NOT_ROUTED, "no route to " + to.text()
+        if (packet.outputInterface() == null) {
+            return new Verdict(null, Outcome.NOT_ROUTED, "no route to " + packet.destination().text()
                     + ": the kernel refuses to send it before any firewall rule sees it", List.of());
         }
-        Protocol proto = packet.protocol();
-        Integer port = packet.port();
+        Judge judge = new Judge(policy, packet);
+        for (OutputRule rule : OutputRule.values()) {
+            Verdict v = judge.verdict(rule);
+            if (v != null) return v;
+        }
+        throw new IllegalStateException("the output chain ends in " + OutputRule.REFUSED + ", which decides every packet");
+    }
 
-        if (out.equals("lo")) return allow(OutputRule.LOOPBACK, "loopback (oifname \"lo\")");
-        if (policy.pause() != null) {
-            return allow(OutputRule.PAUSE, "the block is paused (" + policy.pause().toSeconds() + " s left; 'killswitch resume' ends it)");
+    /** One packet against one policy: {@link #verdict} says what one rule of the chain does with it. */
+    private static final class Judge {
+        private final Policy policy;
+        private final Packet packet;
+        private final IpAddress to;
+        private final String out;
+        private final Protocol proto;
+        private final Integer port;
+        /** The granted tunnel pattern the output interface matches, or null. */
+        private final String tunnel;
+        private final boolean dns;
+
+        Judge(Policy policy, Packet packet) {
+            this.policy = policy;
+            this.packet = packet;
+            this.to = packet.destination();
+            this.out = packet.outputInterface();
+            this.proto = packet.protocol();
+            this.port = packet.port();
+            this.tunnel = matchingPattern(out, policy.tunnels());
+            this.dns = proto != null && DNS_PORTS.contains(port);
         }
-        if (proto != null) {
-            for (Endpoint e : policy.endpoints()) {
-                if (e.address().equals(to) && e.protocol() == proto && e.port() == port) {
-                    return allow(to.v6() ? OutputRule.ENDPOINTS6 : OutputRule.ENDPOINTS4,
-                            "endpoint " + to.text() + " " + proto.nftName() + "/" + port);
+
+        /** What {@code rule} does with the packet, or null when the rule does not match it. */
+        Verdict verdict(OutputRule rule) {
+            Integer from = packet.sourcePort();
+            return switch (rule) {
+                case LOOPBACK -> out.equals("lo") ? allow(rule, "loopback (oifname \"lo\")") : null;
+                case PAUSE -> policy.pause() == null ? null : allow(rule, "the block is paused ("
+                        + policy.pause().toSeconds() + " s left; 'killswitch resume' ends it)");
+                case ENDPOINTS4, ENDPOINTS6 -> to.v6() == (rule == OutputRule.ENDPOINTS6) && isEndpoint()
+                        ? allow(rule, "endpoint " + to.text() + " " + proto.nftName() + "/" + port) : null;
+                case DNS4, DNS6 -> to.v6() == (rule == OutputRule.DNS6) && dns && tunnel != null && policy.dns().contains(to)
+                        ? allow(rule, "DNS to the tunnels' resolver " + to.text() + " through " + describeTunnel(out, tunnel))
+                        : null;
+                case DNS_REFUSED -> dns ? refuse(rule, proto, "DNS only to the tunnels' resolvers (counter dropped_dns)",
+                        dnsHints(policy, to, out, tunnel)) : null;
+                case TUNNELS -> tunnel != null ? allow(rule, "through " + describeTunnel(out, tunnel)) : null;
+                case DOWNSTREAM -> {
+                    String downstream = matchingPattern(out, policy.downstream().interfaces());
+                    yield downstream == null ? null : allow(rule, "to " + out
+                            + ", behind this machine (gateway LAN side or guests' bridge"
+                            + (downstream.equals(out) ? "" : " \"" + downstream + "\"") + ")");
                 }
+                case DHCP4 -> proto == Protocol.UDP && from != null && !to.v6() && from == 68 && port == 67
+                        && to.equals(BROADCAST) ? allow(rule, "DHCP client traffic (udp 68 to 255.255.255.255 port 67)") : null;
+                case DHCP6 -> proto == Protocol.UDP && from != null && to.v6() && from == 546 && port == 547
+                        && to.equals(DHCPV6_SERVERS) ? allow(rule, "DHCPv6 client traffic (udp 546 to ff02::1:2 port 547)") : null;
+                // ICMPv6 router and neighbour solicitations and adverts only, which a Packet (udp, tcp or a ping) never is
+                case NEIGHBOUR_DISCOVERY -> null;
+                case INBOUND_REPLIES -> proto == Protocol.TCP && from != null && policy.inboundTcp().contains(from)
+                        ? allow(rule, "replies of inbound connections to tcp/" + from
+                                + " (only on a connection that came in: ct direction reply, ct state established)")
+                        : null;
+                case LAN4, LAN6 -> {
+                    if (to.v6() != (rule == OutputRule.LAN6)) yield null;
+                    Network lan = policy.lan().stream().filter(n -> Addresses.contains(n, to)).findFirst().orElse(null);
+                    yield lan == null ? null : allow(rule, "the LAN " + lan + " (allow-lan on)");
+                }
+                case REFUSED -> refuse(rule, proto, "nothing allows it (counter dropped_out)", refusalHints(policy, packet));
+            };
+        }
+
+        private boolean isEndpoint() {
+            if (proto == null) return false;
+            for (Endpoint e : policy.endpoints()) {
+                if (e.address().equals(to) && e.protocol() == proto && e.port() == port) return true;
             }
+            return false;
         }
-        String tunnel = matchingPattern(out, policy.tunnels());
-        boolean dns = proto != null && DNS_PORTS.contains(port);
-        if (dns && tunnel != null && policy.dns().contains(to)) {
-            return allow(to.v6() ? OutputRule.DNS6 : OutputRule.DNS4,
-                    "DNS to the tunnels' resolver " + to.text() + " through " + describeTunnel(out, tunnel));
-        }
-        if (dns) {
-            return refuse(OutputRule.DNS_REFUSED, proto, "DNS only to the tunnels' resolvers (counter dropped_dns)",
-                    dnsHints(policy, to, out, tunnel));
-        }
-        if (tunnel != null) return allow(OutputRule.TUNNELS, "through " + describeTunnel(out, tunnel));
-        String downstream = matchingPattern(out, policy.downstream().interfaces());
-        if (downstream != null) {
-            return allow(OutputRule.DOWNSTREAM, "to " + out + ", behind this machine (gateway LAN side or guests' bridge"
-                    + (downstream.equals(out) ? "" : " \"" + downstream + "\"") + ")");
-        }
-        Integer from = packet.sourcePort();
-        if (proto == Protocol.UDP && from != null) {
-            if (!to.v6() && from == 68 && port == 67 && to.equals(BROADCAST)) {
-                return allow(OutputRule.DHCP4, "DHCP client traffic (udp 68 to 255.255.255.255 port 67)");
-            }
-            if (to.v6() && from == 546 && port == 547 && to.equals(DHCPV6_SERVERS)) {
-                return allow(OutputRule.DHCP6, "DHCPv6 client traffic (udp 546 to ff02::1:2 port 547)");
-            }
-        }
-        // NEIGHBOUR_DISCOVERY matches ICMPv6 router and neighbour solicitations and adverts only, which a
-        // Packet (udp, tcp or a ping) never is.
-        if (proto == Protocol.TCP && from != null && policy.inboundTcp().contains(from)) {
-            return allow(OutputRule.INBOUND_REPLIES, "replies of inbound connections to tcp/" + from
-                    + " (only on a connection that came in: ct direction reply, ct state established)");
-        }
-        for (Network n : policy.lan()) {
-            if (Addresses.contains(n, to)) {
-                return allow(to.v6() ? OutputRule.LAN6 : OutputRule.LAN4, "the LAN " + n + " (allow-lan on)");
-            }
-        }
-        return refuse(OutputRule.REFUSED, proto, "nothing allows it (counter dropped_out)", refusalHints(policy, packet));
     }
 
     /** The pattern of {@code tunnels} that {@code iface} matches ("wg0", or "tun*" for tun3), or null. */
