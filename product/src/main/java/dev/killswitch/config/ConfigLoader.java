@@ -23,7 +23,8 @@ import java.util.function.Function;
 public final class ConfigLoader {
     private static final TomlMapper TOML = new TomlMapper();
 
-    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
+    /** The keys each section may hold ("" holds the sections); docs/man/killswitch.toml.5.adoc documents each. */
+    static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
             "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager", "gateway", "guests"),
             "tunnel", Set.of("interfaces", "allow_ethernet"),
             "endpoint", Set.of("address", "port", "protocol"),
