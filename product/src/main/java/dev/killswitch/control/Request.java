@@ -183,7 +183,7 @@ public sealed interface Request permits Request.Up, Request.Down, Request.AllowE
 
         @Override
         public String describe() {
-            return persist == null ? "enable" : "enable, the boot file " + persist;
+            return "enable";
         }
     }
 
