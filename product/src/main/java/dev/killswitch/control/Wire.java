@@ -11,7 +11,6 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -77,12 +76,12 @@ public final class Wire {
     private static Object get(RecordComponent c, Object record) {
         try {
             return c.getAccessor().invoke(record);
-        } catch (IllegalAccessException | InvocationTargetException e) {
+        } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot read " + c, e);
         }
     }
 
-    /** The verbs by op, in the order they are declared. */
+    /** The verbs by op, in the order {@link Request} permits them (the service's side: a client loads none of it). */
     private static final class Verbs {
         static final Map<String, Class<?>> BY_OP = new LinkedHashMap<>();
         /** Every field some verb takes. */
@@ -92,6 +91,18 @@ public final class Wire {
             for (Class<?> c : Request.class.getPermittedSubclasses()) {
                 BY_OP.put(opOf(c), c);
                 for (RecordComponent rc : c.getRecordComponents()) FIELDS.add(rc.getName());
+            }
+        }
+
+        /** The verb's record from its components' values; what its constructor refuses is thrown as it is. */
+        static Request make(Class<?> verb, Class<?>[] types, Object[] values) {
+            try {
+                return (Request) verb.getDeclaredConstructor(types).newInstance(values);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof IllegalArgumentException refused) throw refused;
+                throw new IllegalStateException("cannot make " + opOf(verb), e.getCause());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot make " + opOf(verb), e);
             }
         }
     }
@@ -135,14 +146,7 @@ public final class Wire {
             if (!takes.contains(k)) throw new IllegalArgumentException(op + " takes no \"" + k + "\"");
         }
         long pid = m.get("pid") instanceof Long p && p > 0 ? p : -1;
-        try {
-            return new Received((Request) verb.getDeclaredConstructor(types).newInstance(values), pid);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof IllegalArgumentException refused) throw refused;
-            throw new IllegalStateException("cannot make " + op, e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot make " + op, e);
-        }
+        return new Received(Verbs.make(verb, types, values), pid);
     }
 
     /** The JSON value {@code v} (null: absent) as component {@code c}'s type, checked. */
@@ -227,7 +231,7 @@ public final class Wire {
         Instant pausedUntil;
         try {
             pausedUntil = m.get("paused_until") instanceof String s ? Instant.parse(s) : null;
-        } catch (DateTimeParseException e) {
+        } catch (RuntimeException e) {   // DateTimeParseException: not named, to load no class for it on the hook's path
             throw new IOException("the service's reply has a \"paused_until\" that is no time: " + Validate.printable(line));
         }
         return new Reply(true, Reply.OK, null, Reply.Host.SERVICE, Boolean.TRUE.equals(m.get("installed_baseline")),
