@@ -24,6 +24,8 @@ import java.util.List;
  *   <li>one line in {@code RequestWireCorpusTest}: what the shell client sends for it (when it sends it at
  *       all: hooks/killswitch-client.sh writes its lines by hand) and the record that line must be.</li>
  * </ol>
+ * WireTest (the round trip) and RequestDispatcherTest (every verb has its case) list one value of every verb and
+ * fail until the new one is among them; a command of its own is then a thin class in cli/Commands.
  */
 public sealed interface Request permits Request.Up, Request.Down, Request.AllowEndpoints, Request.AllowTunnel,
         Request.AllowLan, Request.Pause, Request.Resume, Request.Enable, Request.Disable, Request.AllowRemotes,
