@@ -15,8 +15,10 @@
 # input and installs the baseline if none is loaded), 3 the service or the system refused.
 # Environment: KILLSWITCH_STATE_DIR (default /run/killswitch): where control.sock is.
 
+# printf, not echo: dash's echo would read the backslashes of a message (the escapes of a reply's string kept as
+# they are) as its own escapes, and \c would cut the line short
 ks_log() {
-    echo "killswitch hook: $*" >&2
+    printf 'killswitch hook: %s\n' "$*" >&2
 }
 
 # An interface name as the kernel takes it: 1-15 of A-Z a-z 0-9 _ . -, not "." or "..".
@@ -260,28 +262,76 @@ KS_REQUEST
     else
         ks_fallback "$@"
     fi
-    case $ks_reply in
-        '')
-            # nobody answered: a socket left by a killed service (connection refused), or one that closed
-            ks_fallback "$@"
-            ;;
-        *'"ok":true'*)
-            case $ks_reply in *'"installed_baseline":true'*) ks_log "no block was loaded; installed the baseline first" ;; esac
-            case $ks_reply in *'"dns_problem":'*) ks_log "WARNING: DNS: $(ks_field dns_problem "$ks_reply")" ;; esac
+    # nobody answered: a socket left by a killed service (connection refused), or one that closed
+    [ -n "$ks_reply" ] || ks_fallback "$@"
+    ks_answer "$ks_reply"
+}
+
+# ks_answer REPLY: the service's one-line JSON answer, read by its fields ("ok", then "installed_baseline" and
+# "dns_problem", or "error" and "exit"), said on stderr; exits 0 (done), 2 (refused: nothing was changed) or 3 (the
+# service or the system failed, or an answer not understood).
+ks_answer() {
+    if ! ks_reply_field ok "$1"; then
+        ks_log "the service's answer was not understood; nothing more was done"
+        exit 3
+    fi
+    case $ks_value in
+        true)
+            if ks_reply_field installed_baseline "$1" && [ "$ks_value" = true ]; then
+                ks_log "no block was loaded; installed the baseline first"
+            fi
+            if ks_reply_field dns_problem "$1"; then ks_log "WARNING: DNS: $ks_value"; fi
             exit 0
             ;;
-        *'"ok":false'*)
-            ks_log "$(ks_field error "$ks_reply") (the service's answer)"
-            case $ks_reply in *'"exit":2'*) exit 2 ;; *) exit 3 ;; esac
-            ;;
-        *)
-            ks_log "the service's answer was not understood; nothing more was done"
+        false)
+            ks_reply_field error "$1" || ks_value="no reason given"
+            ks_log "$ks_value (the service's answer)"
+            if ks_reply_field exit "$1" && [ "$ks_value" = 2 ]; then exit 2; fi
             exit 3
             ;;
     esac
+    ks_log "the service's answer was not understood; nothing more was done"
+    exit 3
 }
 
-# The string value of FIELD in a one-line JSON object (escapes kept as they are), for messages.
-ks_field() {
-    printf '%s\n' "$2" | sed -n "s/.*\"$1\":\"\\(\\([^\"\\\\]\\|\\\\.\\)*\\)\".*/\\1/p"
+# ks_reply_field NAME JSON: the value of field NAME of a one-line JSON object into ks_value (a string's contents
+# with their escapes kept as they are, for messages; or a literal: true, false, a number); false when there is no
+# such field. By the field, whatever the spacing around it: "NAME" followed by a colon is a key, for within a string
+# every quote is escaped. No program is started.
+ks_reply_field() {
+    ks_rest=$2
+    while :; do
+        case $ks_rest in
+            *"\"$1\""*) ks_rest=${ks_rest#*"\"$1\""} ;;
+            *) return 1 ;;
+        esac
+        ks_rest=${ks_rest#"${ks_rest%%[![:space:]]*}"}
+        case $ks_rest in :*) break ;; esac
+    done
+    ks_rest=${ks_rest#:}
+    ks_rest=${ks_rest#"${ks_rest%%[![:space:]]*}"}
+    case $ks_rest in
+        '"'*)
+            ks_rest=${ks_rest#?}
+            ks_value=
+            while :; do
+                ks_chunk=${ks_rest%%[\\\"]*}
+                ks_value=$ks_value$ks_chunk
+                ks_rest=${ks_rest#"$ks_chunk"}
+                case $ks_rest in
+                    '"'*) return 0 ;;
+                    \\?*)
+                        ks_chunk=${ks_rest#??}
+                        ks_value=$ks_value${ks_rest%"$ks_chunk"}
+                        ks_rest=$ks_chunk
+                        ;;
+                    *) return 1 ;;
+                esac
+            done
+            ;;
+        *)
+            ks_value=${ks_rest%%[!A-Za-z0-9.+-]*}
+            [ -n "$ks_value" ]
+            ;;
+    esac
 }

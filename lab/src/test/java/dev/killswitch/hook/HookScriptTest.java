@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.killswitch.config.IpAddress;
-import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.Request;
+import dev.killswitch.control.Wire;
 import dev.killswitch.lab.AnsweringSocket;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,11 +30,12 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "pre-up", "wg0", "/etc/wireguard/wg0.conf");
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
-            ControlRequest req = ControlRequest.parse(rig.received().get(0));
+            Wire.Received got = Wire.request(rig.received().get(0));
+            Request.AllowEndpoints req = (Request.AllowEndpoints) got.request();
             assertEquals("allow-endpoints", req.op());
             assertEquals("wg0", req.iface());
             assertEquals("/etc/wireguard/wg0.conf", req.config());
-            assertTrue(req.pid() > 0);
+            assertTrue(got.pid() > 0);
         }
     }
 
@@ -44,7 +46,7 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of(), "post-up", "wg0", "/etc/wireguard/wg0.conf",
                     "10.8.0.1", "FD00:8::1");
             assertEquals(0, r.exit(), r.stderr());
-            ControlRequest req = ControlRequest.parse(rig.received().get(0));
+            Request.AllowTunnel req = (Request.AllowTunnel) Wire.request(rig.received().get(0)).request();
             assertEquals("allow-tunnel", req.op());
             assertEquals(List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00:8::1")), req.dns());
             assertEquals("/etc/wireguard/wg0.conf", req.config());
@@ -62,9 +64,9 @@ class HookScriptTest {
                     "VPN_IP4_NAMESERVERS", "10.8.0.1 bad;x"), "eth0", "vpn-up").exit());
             assertEquals(0, rig.run("dispatcher.d/90-killswitch", Map.of("KILLSWITCH_BIN", bin, "VPN_IP_IFACE", "tun0"),
                     "eth0", "vpn-down").exit());
-            List<ControlRequest> got = rig.received().stream().map(ControlRequest::parse).toList();
+            List<Request> got = rig.received().stream().map(l -> Wire.request(l).request()).toList();
             assertEquals(List.of("down wg0", "down wg0", "allow-tunnel tun0 with resolvers [10.8.0.1]", "down tun0"),
-                    got.stream().map(ControlRequest::describe).toList());
+                    got.stream().map(Request::describe).toList());
         }
     }
 
@@ -105,7 +107,7 @@ class HookScriptTest {
             ScriptRig.Run r = rig.run("wg-quick/killswitch-hook", Map.of("PATH", pathWith("socat-only", "socat", "sed").toString()),
                     "post-down", "wg0");
             assertEquals(0, r.exit(), r.stderr());
-            assertEquals(List.of("down wg0"), rig.received().stream().map(ControlRequest::parse).map(ControlRequest::describe).toList());
+            assertEquals(List.of("down wg0"), rig.received().stream().map(l -> Wire.request(l).request().describe()).toList());
         }
         try (ScriptRig rig = new ScriptRig(dir.resolve("rig2"), 0)) {
             rig.serve(AnsweringSocket.DONE);

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
-import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.Request;
+import dev.killswitch.control.Wire;
 import dev.killswitch.lab.AnsweringSocket;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -52,7 +53,7 @@ class OpenVpnScriptTest {
             ScriptRig.Run r = rig.run(SCRIPT, upEnv());
             assertEquals(0, r.exit(), r.stderr());
             assertEquals(List.of(), r.stdout(), "no JVM hook");
-            ControlRequest req = ControlRequest.parse(rig.received().get(0));
+            Request.AllowTunnel req = (Request.AllowTunnel) Wire.request(rig.received().get(0)).request();
             assertEquals("allow-tunnel", req.op());
             assertEquals("tun0", req.iface());
             assertEquals(List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00:8::1")), req.dns());
@@ -67,9 +68,9 @@ class OpenVpnScriptTest {
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "route-pre-down", "dev", "tun0", "signal", "ping-restart")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of("script_type", "down", "dev", "tun0", "signal", "sigterm")).exit());
             assertEquals(0, rig.run(SCRIPT, Map.of(), "pre-up", "/etc/openvpn/client/work.conf").exit());
-            assertEquals("withdraw-tunnel", ControlRequest.parse(rig.received().get(0)).op());
-            assertEquals("down", ControlRequest.parse(rig.received().get(1)).op());
-            ControlRequest pre = ControlRequest.parse(rig.received().get(2));
+            assertEquals("withdraw-tunnel", Wire.request(rig.received().get(0)).request().op());
+            assertEquals("down", Wire.request(rig.received().get(1)).request().op());
+            Request.AllowRemotes pre = (Request.AllowRemotes) Wire.request(rig.received().get(2)).request();
             assertEquals("allow-remotes", pre.op());
             assertEquals("/etc/openvpn/client/work.conf", pre.config());
         }

@@ -76,7 +76,7 @@ class SleepLabTest {
         ks.check("enable");
         MovableClock clock = new MovableClock();
         KillSwitch k = ks.inProcess(clock);
-        k.pause(Duration.ofMinutes(10));
+        k.pause(new dev.killswitch.control.Request.Pause(Duration.ofMinutes(10)));
         assertTrue(udpGetsOut(), "paused: traffic goes out");
         assertNull(k.endOverduePause(), "a pause not yet due is left alone");
         assertTrue(udpGetsOut(), "still paused");

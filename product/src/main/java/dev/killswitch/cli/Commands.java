@@ -8,7 +8,8 @@ import dev.killswitch.config.Config;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.Validate;
 import dev.killswitch.control.ControlClient;
-import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.Reply;
+import dev.killswitch.control.Request;
 import dev.killswitch.dns.DnsStatus;
 import dev.killswitch.dns.ResolvConfFacts;
 import dev.killswitch.nft.NftScript;
@@ -21,13 +22,13 @@ import dev.killswitch.routing.Blocking;
 import dev.killswitch.routing.IpRoutes;
 import dev.killswitch.service.Explanation;
 import dev.killswitch.service.KillSwitch;
+import dev.killswitch.service.RequestDispatcher;
 import dev.killswitch.service.Status;
 import dev.killswitch.state.StateStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -58,26 +59,17 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            // before anything changes, here or in the service
-            InterfaceChecks.refuse(main.killSwitch().config(), w -> System.err.println("killswitch: WARNING: " + w));
-            Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("enable"));
-            if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
-            String dnsProblem;
-            if (reply == null) {
-                dnsProblem = main.killSwitch().enable(persist);
-            } else {
-                // the service changed the kernel; the boot file is written here, where --persist names it
-                dnsProblem = (String) reply.get("dns_problem");
-                if (persist != null) main.killSwitch().persistBaseline(persist);
-            }
-            java.time.Instant pausedUntil = new StateStore(main.stateDir).load().pausedUntil();
-            if (pausedUntil != null && pausedUntil.isAfter(java.time.Instant.now())) {
-                System.out.println("killswitch: enabled, but PAUSED until " + pausedUntil + ": traffic is NOT blocked until "
+            // the boot file is written by whichever host enables, so its path goes as the service sees it
+            Reply reply = ask(main, new Request.Enable(persist == null ? null : persist.toAbsolutePath().normalize().toString()));
+            reply.warnings().forEach(w -> System.err.println("killswitch: WARNING: " + w));
+            if (!reply.ok()) return refused(reply);
+            if (reply.pausedUntil() != null) {
+                System.out.println("killswitch: enabled, but PAUSED until " + reply.pausedUntil() + ": traffic is NOT blocked until "
                         + "then ('killswitch resume' ends the pause now)");
             } else {
                 System.out.println("killswitch: enabled; everything outside the allowed tunnels is blocked");
             }
-            if (dnsProblem != null) System.err.println("killswitch: WARNING: DNS: " + dnsProblem);
+            if (reply.dnsProblem() != null) System.err.println("killswitch: WARNING: DNS: " + reply.dnsProblem());
             if (persist != null) System.out.println("killswitch: boot baseline written to " + persist);
             return Main.OK;
         }
@@ -93,13 +85,10 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Map<String, Object> reply = viaDaemon(main, ControlRequest.simple("disable"));
-            if (reply != null && !Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
-            if (reply != null) {
-                System.out.println("killswitch: disabled; traffic is NOT guarded now");
-                return Main.OK;
-            }
-            boolean was = main.killSwitch().disable();
+            Reply reply = ask(main, new Request.Disable());
+            if (!reply.ok()) return refused(reply);
+            // a service older than the field says nothing of it: it always said disabled
+            boolean was = !Boolean.FALSE.equals(reply.wasEnabled());
             System.out.println(was ? "killswitch: disabled; traffic is NOT guarded now" : "killswitch: was not enabled");
             return Main.OK;
         }
@@ -138,9 +127,8 @@ final class Commands {
         @Override
         public Integer call() throws Exception {
             Status s = main.killSwitch().status(new IpRoutes(new ProcessRunner()));
-            List<String> warnings = InterfaceChecks.warnings(main.killSwitch().config());
-            System.out.print(InterfaceChecks.addTo(json ? StatusFormat.json(s) : StatusFormat.text(s), json, warnings));
-            return !s.enabled() ? Main.NOT_LOADED : !s.matchesConfig() ? Main.DIFFERS : warnings.isEmpty() ? Main.OK : Main.WARNING;
+            System.out.print(json ? StatusFormat.json(s) : StatusFormat.text(s));
+            return !s.enabled() ? Main.NOT_LOADED : !s.matchesConfig() ? Main.DIFFERS : s.warnings().isEmpty() ? Main.OK : Main.WARNING;
         }
     }
 
@@ -345,8 +333,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Validate.interfaceName(iface);
-            return change(main, ControlRequest.up(iface), () -> main.killSwitch().up(iface), "tunnel " + iface + " allowed");
+            return change(main, new Request.Up(iface), "tunnel " + iface + " allowed");
         }
     }
 
@@ -360,9 +347,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Validate.interfaceName(iface);
-            return change(main, ControlRequest.down(iface), () -> main.killSwitch().down(iface),
-                    "tunnel " + iface + " withdrawn; the block stays");
+            return change(main, new Request.Down(iface), "tunnel " + iface + " withdrawn; the block stays");
         }
     }
 
@@ -382,8 +367,7 @@ final class Commands {
                 case "off" -> false;
                 default -> throw new IllegalArgumentException("allow-lan takes 'on' or 'off', not '" + Validate.printable(value) + "'");
             };
-            return change(main, ControlRequest.allowLan(allow), () -> main.killSwitch().allowLan(allow),
-                    allow ? "LAN allowed" : "LAN blocked");
+            return change(main, new Request.AllowLan(allow), allow ? "LAN allowed" : "LAN blocked");
         }
     }
 
@@ -399,11 +383,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            Duration d = Durations.parse(duration);
-            if (d.isNegative() || d.isZero() || d.compareTo(KillSwitch.MAX_PAUSE) > 0) {
-                throw new IllegalArgumentException("a pause lasts more than 0 and at most " + KillSwitch.MAX_PAUSE.toHours() + " hours");
-            }
-            return change(main, ControlRequest.pause(d), () -> main.killSwitch().pause(d),
+            return change(main, new Request.Pause(Durations.parse(duration)),
                     "PAUSED for " + duration + "; traffic is NOT guarded until then");
         }
     }
@@ -414,7 +394,7 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
-            return change(main, ControlRequest.simple("resume"), () -> main.killSwitch().resume(), "resumed; the block is back");
+            return change(main, new Request.Resume(), "resumed; the block is back");
         }
     }
 
@@ -498,41 +478,37 @@ final class Commands {
         }
     }
 
-    /** A change the daemon can make: sent over its control socket when it answers, else made here. */
-    interface Direct {
-        KillSwitch.Change run() throws Exception;
-    }
-
-    private static int change(Main main, ControlRequest request, Direct direct, String what) throws Exception {
-        Map<String, Object> reply = viaDaemon(main, request);
-        if (reply == null) {
-            report(direct.run(), what);
-            return Main.OK;
-        }
-        if (!Boolean.TRUE.equals(reply.get("ok"))) return refused(reply);
-        report(new KillSwitch.Change(Boolean.TRUE.equals(reply.get("installed_baseline")), (String) reply.get("dns_problem")), what);
+    /** A run-time change: {@link #ask}ed, then reported on stdout as {@code what}. */
+    private static int change(Main main, Request request, String what) throws Exception {
+        Reply reply = ask(main, request);
+        if (!reply.ok()) return refused(reply);
+        if (reply.installedBaseline()) System.out.println("killswitch: no block was loaded; installed the baseline first");
+        System.out.println("killswitch: " + what);
+        if (reply.dnsProblem() != null) System.err.println("killswitch: WARNING: DNS: " + reply.dnsProblem());
         return Main.OK;
     }
 
-    /** The daemon's reply to the request, or null when no daemon answers on the control socket. */
-    private static Map<String, Object> viaDaemon(Main main, ControlRequest request) throws java.io.IOException {
-        Map<String, Object> reply = ControlClient.send(main.stateDir, request);
+    /**
+     * The request run by the service when one answers on the control socket, else here by the same dispatcher (the
+     * fail-closed fallback); which one acted is said on stderr.
+     */
+    private static Reply ask(Main main, Request request) throws java.io.IOException {
+        Reply reply = ControlClient.send(main.stateDir, request);
+        java.nio.file.Path sock = ControlClient.socket(main.stateDir);
         if (reply != null) {
-            System.err.println("killswitch: sent '" + request.describe() + "' to the daemon over "
-                    + ControlClient.socket(main.stateDir));
+            System.err.println("killswitch: sent '" + request.describe() + "' to the daemon over " + sock + " (" + reply.host().text() + ")");
+            return reply;
         }
+        reply = new RequestDispatcher(Reply.Host.IN_PROCESS).apply(main.killSwitch(), request);
+        System.err.println("killswitch: '" + request.describe() + "' run here (" + reply.host().text() + " on " + sock + ")");
         return reply;
     }
 
-    private static int refused(Map<String, Object> reply) {
-        System.err.println("killswitch: " + Validate.printable(String.valueOf(reply.get("error"))) + " (the daemon's answer)");
-        return reply.get("exit") instanceof Long l && (l == Main.BAD_INPUT || l == Main.SYSTEM_ERROR) ? l.intValue() : Main.SYSTEM_ERROR;
-    }
-
-    private static void report(KillSwitch.Change change, String what) {
-        if (change.installedBaseline()) System.out.println("killswitch: no block was loaded; installed the baseline first");
-        System.out.println("killswitch: " + what);
-        if (change.dnsProblem() != null) System.err.println("killswitch: WARNING: DNS: " + change.dnsProblem());
+    /** A refused or failed request: its reason, which host said it, and exit 2 (nothing was changed) or 3. */
+    private static int refused(Reply reply) {
+        System.err.println("killswitch: " + reply.error() + " (" + reply.host().text() + ")");
+        if (reply.exit() == Main.BAD_INPUT) System.err.println("killswitch: nothing was changed.");
+        return reply.exit();
     }
 
     /** Text and JSON forms of {@link Status}. */
@@ -570,7 +546,19 @@ final class Commands {
             else tamper.putNull("last_at");
             if (s.tamper().what() != null) tamper.put("last", s.tamper().what());
             else tamper.putNull("last");
+            warningsJson(root, s.warnings());
             return MAPPER.writeValueAsString(root) + "\n";
+        }
+
+        /** The owner's checks' warnings: a "warnings" list, always there (empty when none stands). */
+        static void warningsJson(ObjectNode root, List<String> warnings) {
+            ArrayNode list = root.putArray("warnings");
+            warnings.forEach(list::add);
+        }
+
+        /** The owner's checks' warnings: one line each. */
+        static void warningsText(StringBuilder b, List<String> warnings) {
+            for (String w : warnings) b.append("  WARNING:    ").append(w).append('\n');
         }
 
         private static void blockingJson(ObjectNode root, Status s) {
@@ -741,6 +729,7 @@ final class Commands {
                 b.append("  kernel:     DIFFERS from the config (run 'killswitch enable' to repair):\n");
                 s.differences().forEach(diff -> b.append("    - ").append(diff).append('\n'));
             }
+            warningsText(b, s.warnings());
             return b.toString();
         }
     }

@@ -1,6 +1,5 @@
 package dev.killswitch.control;
 
-import dev.killswitch.state.Json;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -8,7 +7,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * The client side of the control socket, plain NIO (the hook path uses it: no picocli, no databind).
@@ -28,13 +26,16 @@ public final class ControlClient {
         return stateDir.resolve(SOCKET);
     }
 
-    /** The daemon's reply, or null when no daemon answers on the socket. */
-    public static Map<String, Object> send(Path stateDir, ControlRequest request) throws IOException {
+    /**
+     * The service's reply to {@code request} (sent stating this process's pid), or null when no service answers on
+     * the socket. An IOException when it answers nothing in time, or nothing {@link Wire#reply} understands.
+     */
+    public static Reply send(Path stateDir, Request request) throws IOException {
         return send(stateDir, request, REPLY_TIMEOUT);
     }
 
-    /** {@link #send(Path, ControlRequest)} with another reply timeout (tests). */
-    static Map<String, Object> send(Path stateDir, ControlRequest request, Duration replyTimeout) throws IOException {
+    /** {@link #send(Path, Request)} with another reply timeout (tests). */
+    static Reply send(Path stateDir, Request request, Duration replyTimeout) throws IOException {
         Path sock = socket(stateDir);
         if (!Files.exists(sock)) return null;
         SocketChannel ch;
@@ -48,7 +49,7 @@ public final class ControlClient {
         try (ch) {
             IOException writeFailed = null;
             try {
-                SocketLines.write(ch, request.toLine());
+                SocketLines.write(ch, Wire.line(request, Wire.self()));
             } catch (IOException e) {
                 // a daemon too busy to serve us answers at once and closes before reading (EPIPE here):
                 // its answer may be waiting all the same
@@ -64,7 +65,7 @@ public final class ControlClient {
             if (line == null || line.isEmpty()) {
                 throw new IOException("the daemon closed " + sock + " without a reply (or sent more than " + MAX_REPLY + " bytes)");
             }
-            return Json.object(Json.read(line), "the daemon's reply");
+            return Wire.reply(line);
         }
     }
 }

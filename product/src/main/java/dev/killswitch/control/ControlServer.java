@@ -16,8 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
@@ -46,7 +44,7 @@ public final class ControlServer implements AutoCloseable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Consumer<String> log;
-    private final BiFunction<ControlRequest, String, Map<String, Object>> handler;
+    private final BiFunction<Request, String, Reply> handler;
     private final UserPrincipal root;
     private final Thread acceptor;
     private final Duration requestTimeout;
@@ -68,7 +66,7 @@ public final class ControlServer implements AutoCloseable {
     private volatile boolean closed;
 
     private ControlServer(Path socket, ServerSocketChannel server, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout, String boundPath)
+            BiFunction<Request, String, Reply> handler, Duration requestTimeout, String boundPath)
             throws IOException {
         this.socket = socket;
         this.requestTimeout = requestTimeout;
@@ -86,13 +84,13 @@ public final class ControlServer implements AutoCloseable {
      * (left by a killed daemon) is deleted first; one a live process answers on is an IOException.
      */
     public static ControlServer start(Path stateDir, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler) throws IOException {
+            BiFunction<Request, String, Reply> handler) throws IOException {
         return start(stateDir, log, handler, REQUEST_TIMEOUT);
     }
 
     /** {@link #start(Path, Consumer, BiFunction)} with another request timeout (tests). */
     static ControlServer start(Path stateDir, Consumer<String> log,
-            BiFunction<ControlRequest, String, Map<String, Object>> handler, Duration requestTimeout) throws IOException {
+            BiFunction<Request, String, Reply> handler, Duration requestTimeout) throws IOException {
         Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path sock = ControlClient.socket(stateDir);
         if (Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -146,8 +144,7 @@ public final class ControlServer implements AutoCloseable {
             if (!clients.tryAcquire()) {
                 log.accept("control socket: " + MAX_CLIENTS + " clients are being served already; told another one to retry");
                 try (c) {
-                    SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "the daemon is busy with " + MAX_CLIENTS
-                            + " other requests; try again")));
+                    SocketLines.write(c, failure("the daemon is busy with " + MAX_CLIENTS + " other requests; try again"));
                 } catch (IOException e) {
                     // it hears nothing: same outcome for it
                 }
@@ -171,17 +168,17 @@ public final class ControlServer implements AutoCloseable {
                 peer = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
             } catch (IOException | RuntimeException e) {
                 log.accept("control socket: refused a peer whose credentials cannot be read: " + e.getMessage());
-                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "cannot read your credentials")));
+                SocketLines.write(c, failure("cannot read your credentials"));
                 return;
             }
             String user = Validate.printable(peer.user().getName());
             String line;
             try {
-                line = SocketLines.read(c, requestTimeout, ControlRequest.MAX_LINE);
+                line = SocketLines.read(c, requestTimeout, Wire.MAX_LINE);
             } catch (SocketLines.Timeout e) {
                 log.accept("control socket: " + user + " (uid " + uidOf(user) + ") sent no request line within "
                         + requestTimeout.toMillis() + " ms; closed the connection");
-                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", "no request line within " + requestTimeout.toMillis() + " ms")));
+                SocketLines.write(c, failure("no request line within " + requestTimeout.toMillis() + " ms"));
                 return;
             } catch (IOException e) {
                 line = null;
@@ -191,32 +188,33 @@ public final class ControlServer implements AutoCloseable {
                 String why = "only root may change the kill switch (you are uid " + uidOf(user) + " / user " + user + ")";
                 log.accept("control socket: refused a request from user " + user + " (uid " + uidOf(user) + ", pid "
                         + pid + "): " + why);
-                SocketLines.write(c, Json.writeLine(Map.of("ok", false, "error", why)));
+                SocketLines.write(c, failure(why));
                 return;
             }
-            ControlRequest r;
+            Wire.Received r;
             try {
-                if (line == null) throw new IllegalArgumentException("no request line (at most " + ControlRequest.MAX_LINE + " characters)");
-                r = ControlRequest.parse(line);
+                if (line == null) throw new IllegalArgumentException("no request line (at most " + Wire.MAX_LINE + " characters)");
+                r = Wire.request(line);
             } catch (IllegalArgumentException e) {
                 log.accept("control socket: refused a malformed request from " + user + " (pid " + pidOf(line, connectedPeers())
                         + "): " + e.getMessage());
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("ok", false);
-                m.put("error", e.getMessage());
-                m.put("exit", 2L);
-                SocketLines.write(c, Json.writeLine(m));
+                SocketLines.write(c, Wire.line(Reply.failure(Reply.Host.SERVICE, e.getMessage(), Reply.BAD_INPUT)));
                 return;
             }
             // Root's own requests name the pid the client states: asking the kernel (ss -x -p) costs a process
             // start, which on the tunnel's critical path doubled a hook's time (31 ms against 17 ms here). Refused
             // requests are checked against the kernel's list, above.
             String stated = r.pid() > 0 ? r.pid() + ", as it says" : "not stated";
-            reply = Json.writeLine(handler.apply(r, user + " (pid " + stated + ") over the control socket"));
+            reply = Wire.line(handler.apply(r.request(), user + " (pid " + stated + ") over the control socket"));
             SocketLines.write(c, reply);
         } catch (IOException | RuntimeException e) {
             log.accept("control socket: " + e);
         }
+    }
+
+    /** A refusal of the socket's own (busy, not root, silent): the service refused, exit 3. */
+    private static String failure(String why) throws IOException {
+        return Wire.line(Reply.failure(Reply.Host.SERVICE, why, Reply.FAILED));
     }
 
     /**

@@ -1,24 +1,21 @@
 package dev.killswitch.daemon;
 
-import dev.killswitch.config.ConfigException;
-import dev.killswitch.control.ControlRequest;
 import dev.killswitch.control.ControlServer;
+import dev.killswitch.control.Reply;
+import dev.killswitch.control.Request;
 import dev.killswitch.dns.DnsWatch;
 import dev.killswitch.nft.NftScript;
 import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
+import dev.killswitch.service.RequestDispatcher;
 import dev.killswitch.state.StateStore;
 import dev.killswitch.state.TamperLog;
-import dev.killswitch.openvpn.OpenVpnConfig;
-import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -62,6 +59,7 @@ public final class Daemon {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final RequestDispatcher dispatcher = new RequestDispatcher(Reply.Host.SERVICE);
     private volatile boolean stopping;
 
     /** The service's {@code nft -i}, which holds the guard table (null when it cannot start); restarted when it dies. */
@@ -185,68 +183,33 @@ public final class Daemon {
      * A control-socket request (already validated, from root): queued for the worker thread, which owns
      * every change; the reply says what happened. Called on the socket's threads.
      */
-    Map<String, Object> submit(ControlRequest r, String who) {
-        CompletableFuture<Map<String, Object>> reply = new CompletableFuture<>();
+    Reply submit(Request r, String who) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
         requests.add(() -> reply.complete(execute(r, who)));
         events.add(Event.REQUEST);
         try {
             return reply.get(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failure("the daemon is stopping", 3);
+            return Reply.failure(Reply.Host.SERVICE, "the daemon is stopping", Reply.FAILED);
         } catch (ExecutionException | TimeoutException e) {
-            return failure("the daemon did not answer in time: " + e, 3);
+            return Reply.failure(Reply.Host.SERVICE, "the daemon did not answer in time: " + e, Reply.FAILED);
         }
     }
 
-    /** Runs one control request (worker thread only). */
-    private Map<String, Object> execute(ControlRequest r, String who) {
-        KillSwitch as = ks.withActor(who);
-        try {
-            KillSwitch.Change ch = null;
-            String dnsProblem = null;
-            switch (r.op()) {
-                case "up" -> ch = as.up(r.iface());
-                case "down" -> ch = as.down(r.iface());
-                case "allow-endpoints" -> ch = as.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
-                case "allow-tunnel" -> ch = r.endpoint() != null ? as.allowOpenVpnTunnel(r.iface(), r.dns(), r.endpoint())
-                        : as.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
-                case "allow-remotes" -> {
-                    OpenVpnConfig c = OpenVpnConfig.readTrusted(r.config());
-                    ch = as.allowEndpoints(c.dev(), c.endpoints());
-                }
-                case "withdraw-tunnel" -> ch = as.withdrawTunnel(r.iface());
-                case "allow-lan" -> ch = as.allowLan(r.allow());
-                case "pause" -> ch = as.pause(r.pause());
-                case "resume" -> ch = as.resume();
-                case "enable" -> dnsProblem = as.enable(null);
-                case "disable" -> as.disable();
-                default -> throw new IllegalArgumentException("unknown op " + r.op());
-            }
-            if (ch != null) dnsProblem = ch.dnsProblem();
-            disabledOnPurpose = r.op().equals("disable");
-            if (r.op().equals("enable")) profilesAfterRequest = true;
+    /** Runs one control request through the dispatcher, and logs what came of it (worker thread only). */
+    private Reply execute(Request r, String who) {
+        Reply reply = dispatcher.apply(ks.withActor(who), r);
+        if (reply.ok()) {
+            disabledOnPurpose = r instanceof Request.Disable;
+            if (r instanceof Request.Enable) profilesAfterRequest = true;
             log.accept("did " + r.describe() + ", asked by " + who);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("ok", true);
-            m.put("installed_baseline", ch != null && ch.installedBaseline());
-            if (dnsProblem != null) m.put("dns_problem", dnsProblem);
-            return m;
-        } catch (ConfigException | IllegalArgumentException e) {
-            log.accept("refused " + r.describe() + ", asked by " + who + ": " + e.getMessage());
-            return failure(e.getMessage(), 2);
-        } catch (Exception e) {
-            log.accept("could not " + r.describe() + ", asked by " + who + ": " + e.getMessage());
-            return failure(e.getMessage(), 3);
+            for (String w : reply.warnings()) log.accept("WARNING: " + w);
+        } else {
+            log.accept((reply.exit() == Reply.BAD_INPUT ? "refused " : "could not ") + r.describe() + ", asked by " + who
+                    + ": " + reply.error());
         }
-    }
-
-    private static Map<String, Object> failure(String error, long exit) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("ok", false);
-        m.put("error", String.valueOf(error));
-        m.put("exit", exit);
-        return m;
+        return reply;
     }
 
     /**

@@ -1,25 +1,23 @@
 package dev.killswitch.hook;
 
-import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
 import dev.killswitch.config.Validate;
 import dev.killswitch.control.ControlClient;
-import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.Reply;
+import dev.killswitch.control.Request;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.nft.NftException;
-import dev.killswitch.openvpn.OpenVpnConfig;
 import dev.killswitch.service.KillSwitch;
+import dev.killswitch.service.RequestDispatcher;
 import dev.killswitch.state.StateStore;
-import dev.killswitch.wg.WgQuickConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The hook path: {@code killswitch hook wg-quick EVENT IFACE [CONFIG_FILE] [DNS...]}. It runs on
@@ -86,77 +84,94 @@ public final class HookMain {
     private HookMain() {}
 
     public static int run(String... args) {
-        try {
-            return dispatch(args);
-        } catch (Refused r) {
-            System.err.println("killswitch hook: " + r.getCause().getMessage());
-            for (Throwable t : r.getCause().getSuppressed()) {
-                System.err.println("killswitch hook: could not make sure the block is loaded either: " + t.getMessage());
-            }
-            System.err.println(r.installedBaseline
-                    ? "killswitch hook: no block was loaded: installed the baseline (fail closed); nothing else was changed."
-                    : "killswitch hook: nothing was changed; the block stays as it was.");
-            return 2;
-        } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println("killswitch hook: " + e.getMessage());
-            System.err.println("killswitch hook: nothing was changed; the block stays as it was.");
-            return 2;
-        } catch (NftException | IOException e) {
-            System.err.println("killswitch hook: " + e.getMessage());
-            return 3;
-        }
-    }
-
-    private static int dispatch(String[] args) throws ConfigException, NftException, IOException {
         if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
             System.out.print(USAGE);
             return 0;
         }
-        if (args.length >= 1 && args[0].equals("nm")) {
-            return nm(args);
-        }
-        if (args.length >= 1 && args[0].equals("openvpn")) {
-            return openvpn(args);
-        }
-        if (args.length < 3 || !args[0].equals("wg-quick")) {
+        boolean known = args.length >= 1 && (args[0].equals("nm") || args[0].equals("openvpn"));
+        if (!known && (args.length < 3 || !args[0].equals("wg-quick"))) {
             System.err.print(USAGE);
             return 2;
         }
-        String event = args[1];
         // every argument is checked before anything is sent or changed: a refused hook still fails closed
-        ControlRequest r;
+        Request r;
         try {
-            String iface = Validate.interfaceName(args[2]);
-            String config = args.length >= 4 && !args[3].isEmpty() ? args[3] : null;
-            r = switch (event) {
-                case "pre-up" -> {
-                    if (config == null) throw new IllegalArgumentException("pre-up needs the wg-quick config file: pass \"$CONFIG_FILE\"");
-                    yield ControlRequest.allowEndpoints(iface, config);
-                }
-                case "post-up" -> ControlRequest.allowTunnel(iface, dnsArguments(args), config);
-                case "pre-down", "post-down" -> ControlRequest.down(iface);
-                default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
-                        + "'; expected pre-up, post-up, pre-down or post-down");
+            r = switch (args[0]) {
+                case "nm" -> parseNm(args).request();
+                case "openvpn" -> parseOpenVpn(args);
+                default -> parseWgQuick(args);
             };
         } catch (IllegalArgumentException e) {
-            throw new Refused(e, failClosed(killSwitch("wg-quick hook"), e));
+            return refused(e.getMessage(), null, killSwitch(args[0]));
         }
-        Integer sent = viaDaemon(r);
-        if (sent != null) return sent;
-        KillSwitch ks = killSwitch("wg-quick hook");
-        KillSwitch.Change change;
+        Path stateDir = stateDir();
+        Reply reply;
         try {
-            change = switch (r.op()) {
-                case "allow-endpoints" -> ks.allowEndpoints(r.iface(), WgQuickConfig.readTrusted(r.config()).endpoints());
-                case "allow-tunnel" -> ks.allowTunnel(r.iface(), WgQuickConfig.resolvers(r.dns(), r.config()));
-                default -> ks.down(r.iface());
-            };
-        } catch (ConfigException | IllegalArgumentException e) {
-            throw new Refused(e, failClosed(ks, e));
+            reply = ControlClient.send(stateDir, r);
+        } catch (IOException e) {
+            System.err.println("killswitch hook: " + e.getMessage());
+            return 3;
         }
-        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
-        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
+        if (reply != null) {
+            System.err.println("killswitch hook: sent '" + r.describe() + "' to the daemon over " + ControlClient.socket(stateDir));
+        } else {
+            KillSwitch ks = killSwitch(args[0]);
+            reply = new RequestDispatcher(Reply.Host.IN_PROCESS).apply(ks, r);
+            // the service's refusals leave the block it holds; here, with none loaded, the baseline goes in first
+            if (reply.exit() == Reply.BAD_INPUT) return refused(reply.error(), reply.host(), ks);
+        }
+        if (!reply.ok()) {
+            System.err.println("killswitch hook: " + reply.error() + " (" + reply.host().text() + ")");
+            return reply.exit();
+        }
+        if (reply.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
+        if (reply.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + reply.dnsProblem());
         return 0;
+    }
+
+    /**
+     * A hook refused on bad input ({@code host}: by the in-process dispatcher; null: by the argument checks) still
+     * leaves the block in place: with none loaded, it installs the baseline before failing, exit 2. wg-quick then
+     * rolls the tunnel back, and nothing gets out meanwhile. With a broken killswitch config, that block is the safe
+     * default (everything but loopback, DHCP and neighbour discovery).
+     */
+    private static int refused(String why, Reply.Host host, KillSwitch ks) {
+        System.err.println("killswitch hook: " + why + (host == null ? "" : " (" + host.text() + ")"));
+        boolean installed;
+        try {
+            installed = ks.ensureBaseline();
+        } catch (NftException | IOException | RuntimeException e) {
+            System.err.println("killswitch hook: could not make sure the block is loaded either: " + e.getMessage());
+            installed = false;
+        }
+        System.err.println(installed
+                ? "killswitch hook: no block was loaded: installed the baseline (fail closed); nothing else was changed."
+                : "killswitch hook: nothing was changed; the block stays as it was.");
+        return 2;
+    }
+
+    /**
+     * Parses {@code wg-quick pre-up|post-up|pre-down|post-down IFACE [CONFIG_FILE] [DNS...]} into the request the
+     * service would get. Throws IllegalArgumentException on anything else, naming the value.
+     */
+    static Request parseWgQuick(String[] args) {
+        String event = args[1];
+        String iface = Validate.interfaceName(args[2]);
+        String config = args.length >= 4 && !args[3].isEmpty() ? args[3] : null;
+        return switch (event) {
+            case "pre-up" -> {
+                if (config == null) throw new IllegalArgumentException("pre-up needs the wg-quick config file: pass \"$CONFIG_FILE\"");
+                yield new Request.AllowEndpoints(iface, config);
+            }
+            case "post-up" -> {
+                List<IpAddress> dns = new ArrayList<>();
+                for (int i = 4; i < args.length; i++) dns.add(IpAddress.parse(args[i]));
+                yield new Request.AllowTunnel(iface, dns, config);
+            }
+            case "pre-down", "post-down" -> new Request.Down(iface);
+            default -> throw new IllegalArgumentException("unknown wg-quick event '" + Validate.printable(event)
+                    + "'; expected pre-up, post-up, pre-down or post-down");
+        };
     }
 
     /**
@@ -164,7 +179,7 @@ public final class HookMain {
      * connected to, or "- - -" when OpenVPN named none) and {@code openvpn down DEV restart|exit} into the request
      * the service would get. Throws IllegalArgumentException on anything else, naming the value.
      */
-    static ControlRequest parseOpenVpn(String[] args) {
+    static Request parseOpenVpn(String[] args) {
         if (args.length < 3 || !args[0].equals("openvpn")) {
             throw new IllegalArgumentException("expected: openvpn pre-up CONFIG_FILE, openvpn up DEV PROTO ADDRESS PORT [DNS...] "
                     + "or openvpn down DEV restart|exit");
@@ -172,7 +187,7 @@ public final class HookMain {
         switch (args[1]) {
             case "pre-up" -> {
                 if (args.length != 3) throw new IllegalArgumentException("openvpn pre-up takes only the OpenVPN config file");
-                return ControlRequest.allowRemotes(args[2]);
+                return new Request.AllowRemotes(args[2]);
             }
             case "up" -> {
                 String dev = Validate.interfaceName(args[2]);
@@ -186,14 +201,14 @@ public final class HookMain {
                 }
                 List<IpAddress> dns = new ArrayList<>();
                 for (int i = 6; i < args.length; i++) dns.add(IpAddress.parse(args[i]));
-                return ControlRequest.allowOpenVpnTunnel(dev, dns, server);
+                return new Request.AllowTunnel(dev, dns, null, server);
             }
             case "down" -> {
                 String dev = Validate.interfaceName(args[2]);
                 if (args.length != 4 || !(args[3].equals("restart") || args[3].equals("exit"))) {
                     throw new IllegalArgumentException("openvpn down takes DEV and restart or exit");
                 }
-                return args[3].equals("restart") ? ControlRequest.withdrawTunnel(dev) : ControlRequest.down(dev);
+                return args[3].equals("restart") ? new Request.WithdrawTunnel(dev) : new Request.Down(dev);
             }
             default -> throw new IllegalArgumentException("unknown openvpn event '" + Validate.printable(args[1])
                     + "'; expected pre-up, up or down");
@@ -205,38 +220,13 @@ public final class HookMain {
         return s.matches("[1-9][0-9]{0,4}") && Integer.parseInt(s) <= 65535;
     }
 
-    /** OpenVPN's hooks: checked before anything is sent or changed; a refused one still fails closed. */
-    private static int openvpn(String[] args) throws ConfigException, NftException, IOException {
-        KillSwitch ks = killSwitch("openvpn hook");
-        ControlRequest r;
-        try {
-            r = parseOpenVpn(args);
-        } catch (IllegalArgumentException bad) {
-            throw new Refused(bad, failClosed(ks, bad));
-        }
-        Integer sent = viaDaemon(r);
-        if (sent != null) return sent;
-        KillSwitch.Change change;
-        try {
-            change = switch (r.op()) {
-                case "allow-remotes" -> {
-                    OpenVpnConfig c = OpenVpnConfig.readTrusted(r.config());
-                    yield ks.allowEndpoints(c.dev(), c.endpoints());
-                }
-                case "allow-tunnel" -> ks.allowOpenVpnTunnel(r.iface(), r.dns(), r.endpoint());
-                case "withdraw-tunnel" -> ks.withdrawTunnel(r.iface());
-                default -> ks.down(r.iface());
-            };
-        } catch (ConfigException | IllegalArgumentException e) {
-            throw new Refused(e, failClosed(ks, e));
-        }
-        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
-        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
-        return 0;
-    }
-
     /** A NetworkManager dispatcher event, validated: {@code nm vpn-up IFACE [DNS...]} or {@code nm vpn-down IFACE}. */
-    record NmEvent(boolean up, String iface, List<IpAddress> dns) {}
+    record NmEvent(boolean up, String iface, List<IpAddress> dns) {
+        /** What the service is asked: the tunnel allowed with its resolvers, or everything granted to it withdrawn. */
+        Request request() {
+            return up ? new Request.AllowTunnel(iface, dns, null) : new Request.Down(iface);
+        }
+    }
 
     /**
      * Parses {@code nm EVENT IFACE [DNS...]}. Throws IllegalArgumentException on anything else: an unknown
@@ -262,79 +252,20 @@ public final class HookMain {
         return new NmEvent(up, iface, List.copyOf(dns));
     }
 
-    /** The NetworkManager path: the arguments are checked before the kill switch is even loaded. */
-    private static int nm(String[] args) throws ConfigException, NftException, IOException {
-        NmEvent e;
-        KillSwitch ks = killSwitch("NetworkManager dispatcher");
-        try {
-            e = parseNm(args);
-        } catch (IllegalArgumentException bad) {
-            throw new Refused(bad, failClosed(ks, bad));
-        }
-        Integer sent = viaDaemon(e.up() ? ControlRequest.allowTunnel(e.iface(), e.dns()) : ControlRequest.down(e.iface()));
-        if (sent != null) return sent;
-        KillSwitch.Change change = e.up() ? ks.allowTunnel(e.iface(), e.dns()) : ks.down(e.iface());
-        if (change.installedBaseline()) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
-        if (change.dnsProblem() != null) System.err.println("killswitch hook: WARNING: DNS: " + change.dnsProblem());
-        return 0;
+    private static Path stateDir() {
+        return Path.of(System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch"));
     }
 
-    /**
-     * Sends the change to the daemon when one answers on its control socket; null when none does (the
-     * hook then acts itself). Which way it went is said on stderr only.
-     */
-    private static Integer viaDaemon(ControlRequest r) throws IOException {
-        Path stateDir = Path.of(System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch"));
-        Map<String, Object> reply = ControlClient.send(stateDir, r);
-        if (reply == null) return null;
-        System.err.println("killswitch hook: sent '" + r.describe() + "' to the daemon over " + ControlClient.socket(stateDir));
-        if (!Boolean.TRUE.equals(reply.get("ok"))) {
-            System.err.println("killswitch hook: " + Validate.printable(String.valueOf(reply.get("error"))) + " (the daemon's answer)");
-            return reply.get("exit") instanceof Long l && l == 2 ? 2 : 3;
-        }
-        if (Boolean.TRUE.equals(reply.get("installed_baseline"))) System.err.println("killswitch hook: no block was loaded; installed the baseline first");
-        if (reply.get("dns_problem") != null) System.err.println("killswitch hook: WARNING: DNS: " + reply.get("dns_problem"));
-        return 0;
-    }
-
-    /**
-     * A refused hook (a host name in Endpoint, an unreadable wg-quick config) still leaves the block in
-     * place: with none loaded, it installs the baseline before failing. wg-quick then rolls the tunnel
-     * back, and nothing gets out meanwhile. With a broken killswitch config, that block is the safe
-     * default (everything but loopback, DHCP and neighbour discovery).
-     */
-    private static boolean failClosed(KillSwitch ks, Exception cause) {
-        try {
-            return ks.ensureBaseline();
-        } catch (NftException | IOException | RuntimeException e) {
-            cause.addSuppressed(e);
-            return false;
-        }
-    }
-
-    /** A hook refused on bad input, after {@link #failClosed}. */
-    private static final class Refused extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final boolean installedBaseline;
-
-        Refused(Exception cause, boolean installedBaseline) {
-            super(cause.getMessage(), cause);
-            this.installedBaseline = installedBaseline;
-        }
-    }
-
-    /** The DNS... arguments after the config file: each an IP literal. */
-    private static List<IpAddress> dnsArguments(String[] args) {
-        List<IpAddress> out = new ArrayList<>();
-        for (int i = 4; i < args.length; i++) out.add(IpAddress.parse(args[i]));
-        return out;
-    }
-
-    private static KillSwitch killSwitch(String caller) {
+    /** The kill switch as the hook of {@code kind} (wg-quick, nm, openvpn) acts on it in-process. */
+    private static KillSwitch killSwitch(String kind) {
+        String caller = switch (kind) {
+            case "nm" -> "NetworkManager dispatcher";
+            case "openvpn" -> "openvpn hook";
+            default -> "wg-quick hook";
+        };
         String config = System.getenv().getOrDefault("KILLSWITCH_CONFIG", "/etc/killswitch/killswitch.toml");
-        String state = System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch");
         String who = caller + " (" + Validate.printable(String.valueOf(System.getProperty("user.name"))) + ")";
-        return new KillSwitch(Path.of(config), new StateStore(Path.of(state)), new Nft(new ProcessRunner()),
+        return new KillSwitch(Path.of(config), new StateStore(stateDir()), new Nft(new ProcessRunner()),
                 Clock.systemUTC(), who);
     }
 }

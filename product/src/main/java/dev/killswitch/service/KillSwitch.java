@@ -14,6 +14,7 @@ import dev.killswitch.nft.NftScript;
 import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.TableComparison;
 import dev.killswitch.config.Protocol;
+import dev.killswitch.control.Request;
 import dev.killswitch.policy.Explain;
 import dev.killswitch.policy.Packet;
 import dev.killswitch.policy.Policy;
@@ -27,7 +28,6 @@ import dev.killswitch.state.TamperLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KillSwitch {
     private static final Logger LOG = LoggerFactory.getLogger("killswitch");
-    public static final Duration MAX_PAUSE = Duration.ofHours(24);
 
     private final Path configFile;
     private final StateStore store;
@@ -51,21 +50,32 @@ public final class KillSwitch {
     private final Clock clock;
     private final String actor;
     private final DnsGuard dns;
+    private final InterfaceChecks checks;
     /** Shared by the copies {@link #withActor} and {@link #withNftSession} make: one parse per config file change. */
     private final ConfigCache configCache;
 
-    /** With the real DNS guard: /etc/resolv.conf or systemd-resolved, as the config's [dns] mode says. */
+    /**
+     * This machine's: the real DNS guard (/etc/resolv.conf or systemd-resolved, as the config's [dns] mode says) and
+     * the owner's checks of the config against this machine's links and routes ({@link InterfaceChecks#system()}).
+     */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
-        this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()));
+        this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()), InterfaceChecks.system());
     }
 
+    /** With {@code dns} and no checks of links and routes ({@link InterfaceChecks#NONE}): tests, a lab's namespace. */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
-        this(configFile, store, nft, clock, actor, dns, new ConfigCache(store.dir().resolve("config-cache.json")));
+        this(configFile, store, nft, clock, actor, dns, InterfaceChecks.NONE);
+    }
+
+    public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns,
+            InterfaceChecks checks) {
+        this(configFile, store, nft, clock, actor, dns, checks, new ConfigCache(store.dir().resolve("config-cache.json")));
     }
 
     private KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns,
-            ConfigCache configCache) {
+            InterfaceChecks checks, ConfigCache configCache) {
         this.configCache = configCache;
+        this.checks = checks;
         this.configFile = configFile;
         this.store = store;
         this.nft = nft;
@@ -76,12 +86,12 @@ public final class KillSwitch {
 
     /** The same kill switch, logging its changes as asked by {@code who}. */
     public KillSwitch withActor(String who) {
-        return new KillSwitch(configFile, store, nft, clock, who, dns, configCache);
+        return new KillSwitch(configFile, store, nft, clock, who, dns, checks, configCache);
     }
 
     /** The same kill switch, making its changes through {@code session} (the service's {@code nft -i}). */
     public KillSwitch withNftSession(NftSession session) {
-        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns, configCache);
+        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns, checks, configCache);
     }
 
     public Config config() throws ConfigException {
@@ -91,25 +101,41 @@ public final class KillSwitch {
     /**
      * Installs or refreshes the whole table; optionally writes the boot-time baseline file. Then
      * brings DNS to what the state says, which finishes or undoes a change a crashed process left.
-     * Returns a DNS problem to report, or null.
+     * Every whole load goes through here (a command's or hook's enable, the service's at its start, its
+     * repairs and checks after a sleep), and each first runs the owner's checks of the config against this
+     * machine ({@link InterfaceChecks#refuse}): a ConfigException naming the file, line and key when they
+     * refuse, and nothing is changed.
      */
-    public String enable(Path persistTo) throws ConfigException, NftException, IOException {
+    public Enabled enable(Path persistTo) throws ConfigException, NftException, IOException {
         Config config = config();
+        List<String> warnings = new java.util.ArrayList<>();
+        checks.refuse(config, warnings::add);
+        for (String w : warnings) LOG.warn("{}", w);
         try (StateStore.Lock lock = store.lock()) {
             RuntimeState state = store.load();
-            Policy policy = PolicyBuilder.build(config, state, clock.instant());
+            Instant now = clock.instant();
+            Policy policy = PolicyBuilder.build(config, state, now);
             nft.apply(NftScript.install(policy));
             store.save(state);   // the state file says "enabled" to a service that starts later
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
             if (persistTo != null) writeBootBaseline(config, persistTo);
-            return dnsProblem;
+            Instant until = state.pausedUntil();
+            return new Enabled(dnsProblem, warnings, until != null && until.isAfter(now) ? until : null);
         }
     }
 
-    /** Writes the boot-time baseline file from the config, and changes nothing in the kernel. */
-    public void persistBaseline(Path to) throws ConfigException, IOException {
-        writeBootBaseline(config(), to);
+    /**
+     * What {@link #enable} did beside loading the table.
+     *
+     * @param dnsProblem  a DNS problem to report, or null
+     * @param warnings    what the owner's checks could not read to check (they refused nothing for it)
+     * @param pausedUntil the end of a pause that still runs (the table loaded holds it), or null
+     */
+    public record Enabled(String dnsProblem, List<String> warnings, Instant pausedUntil) {
+        public Enabled {
+            warnings = List.copyOf(warnings);
+        }
     }
 
     private void writeBootBaseline(Config config, Path to) throws IOException {
@@ -222,10 +248,9 @@ public final class KillSwitch {
         return change(allow ? "allowed the LAN" : "blocked the LAN", s -> s.withLan(allow));
     }
 
-    public Change pause(Duration duration) throws ConfigException, NftException, IOException {
-        if (duration.isNegative() || duration.isZero() || duration.compareTo(MAX_PAUSE) > 0)
-            throw new IllegalArgumentException("a pause lasts more than 0 and at most " + MAX_PAUSE.toHours() + " hours");
-        Instant until = clock.instant().plus(duration);
+    /** The block opened until {@code pause} ends (its length checked when it was made). */
+    public Change pause(Request.Pause pause) throws ConfigException, NftException, IOException {
+        Instant until = clock.instant().plus(pause.duration());
         return change("PAUSED: traffic is not blocked until " + until + " (the kernel re-locks by itself)",
                 s -> s.withPause(until));
     }
@@ -424,7 +449,7 @@ public final class KillSwitch {
             profiles = null;   // a file cut short by a crash: the next read of the service writes it again
         }
         return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
-                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem, profiles);
+                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem, profiles, checks.warnings(config));
     }
 
     /**

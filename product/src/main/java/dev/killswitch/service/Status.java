@@ -12,6 +12,8 @@ import java.util.Map;
  *                 null when the routing state could not be read
  * @param routingProblem why it could not be read, or null
  * @param nmProfiles NetworkManager's saved VPN profiles as the service last judged them, or null when it never did
+ * @param warnings what the owner's checks warn of ({@link InterfaceChecks#warnings}): a tunnel pattern that matches a
+ *                 link that is no tunnel, a gateway or guests pattern that matches a default route's interface
  */
 public record Status(
         boolean enabled,
@@ -25,7 +27,8 @@ public record Status(
         boolean guardHeld,
         dev.killswitch.routing.Blocking.Report blocking,
         String routingProblem,
-        NmProfileStatus.Report nmProfiles) {
+        NmProfileStatus.Report nmProfiles,
+        List<String> warnings) {
 
     public boolean matchesConfig() {
         return differences.isEmpty();

@@ -20,7 +20,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,28 +36,28 @@ class ControlServerTest {
         List<String> asked = new CopyOnWriteArrayList<>();
         try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> {
             asked.add(r.describe() + " / " + who);
-            return Map.of("ok", true);
+            return Reply.done(Reply.Host.SERVICE, false, null);
         })) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(s.socket())));
             try (var left = Files.list(dir)) {
                 assertEquals(List.of(s.socket()), left.toList(), "only the socket, no temporary folder");
             }
-            Map<String, Object> reply = ControlClient.send(dir, ControlRequest.up("wg0"));
+            Reply reply = ControlClient.send(dir, new Request.Up("wg0"));
             boolean root = "root".equals(System.getProperty("user.name"));
             if (root) {
-                assertEquals(Boolean.TRUE, reply.get("ok"), String.valueOf(reply));
+                assertTrue(reply.ok(), String.valueOf(reply));
                 assertEquals(1, asked.size());
                 // root's requests name the pid the client states (the kernel is asked for refused ones only)
                 assertEquals("up wg0 / root (pid " + ProcessHandle.current().pid() + ", as it says) over the control socket",
                         asked.get(0), log.toString());
             } else {
-                assertEquals(Boolean.FALSE, reply.get("ok"));
-                assertTrue(String.valueOf(reply.get("error")).startsWith("only root may change the kill switch (you are uid "), String.valueOf(reply));
+                assertFalse(reply.ok());
+                assertTrue(String.valueOf(reply.error()).startsWith("only root may change the kill switch (you are uid "), String.valueOf(reply));
                 assertTrue(asked.isEmpty());
             }
         }
         assertFalse(Files.exists(dir.resolve(ControlClient.SOCKET)), "removed on close");
-        assertNull(ControlClient.send(dir, ControlRequest.up("wg0")), "no socket: act directly");
+        assertNull(ControlClient.send(dir, new Request.Up("wg0")), "no socket: act directly");
     }
 
     @Test
@@ -71,11 +70,11 @@ class ControlServerTest {
         dead.bind(UnixDomainSocketAddress.of(sock));
         dead.close();
         assertTrue(Files.exists(sock));
-        assertNull(ControlClient.send(dir, ControlRequest.simple("resume")), "a stale socket: act directly");
+        assertNull(ControlClient.send(dir, new Request.Resume()), "a stale socket: act directly");
         List<String> log = new CopyOnWriteArrayList<>();
-        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Map.of("ok", true))) {
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Reply.done(Reply.Host.SERVICE, false, null))) {
             assertTrue(log.stream().anyMatch(l -> l.startsWith("removed a stale")), log.toString());
-            IOException e = assertThrows(IOException.class, () -> ControlServer.start(dir, l -> {}, (r, who) -> Map.of()));
+            IOException e = assertThrows(IOException.class, () -> ControlServer.start(dir, l -> {}, (r, who) -> Reply.done(Reply.Host.SERVICE, false, null)));
             assertTrue(e.getMessage().contains("already answers"), e.getMessage());
             assertTrue(Files.exists(sock), "the live daemon's socket stays");
         }
@@ -84,7 +83,7 @@ class ControlServerTest {
     @Test
     void malformedLinesGetAClearError() throws Exception {
         Path dir = tmp.resolve("state");
-        try (ControlServer s = ControlServer.start(dir, l -> {}, (r, who) -> Map.of("ok", true))) {
+        try (ControlServer s = ControlServer.start(dir, l -> {}, (r, who) -> Reply.done(Reply.Host.SERVICE, false, null))) {
             for (String bad : List.of("{\"op\":\"up\",\"iface\":\"wg0;reboot\"}", "nonsense")) {
                 String out;
                 try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
@@ -104,7 +103,7 @@ class ControlServerTest {
         List<String> asked = new CopyOnWriteArrayList<>();
         try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> {
             asked.add(r.describe());
-            return Map.of("ok", true);
+            return Reply.done(Reply.Host.SERVICE, false, null);
         }, Duration.ofMillis(300))) {
             String out;
             try (SocketChannel silent = SocketChannel.open(UnixDomainSocketAddress.of(s.socket()))) {
@@ -121,26 +120,26 @@ class ControlServerTest {
         Path dir = tmp.resolve("state");
         List<String> log = new CopyOnWriteArrayList<>();
         List<SocketChannel> silent = new ArrayList<>();
-        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Map.of("ok", true), Duration.ofSeconds(20))) {
+        try (ControlServer s = ControlServer.start(dir, log::add, (r, who) -> Reply.done(Reply.Host.SERVICE, false, null), Duration.ofSeconds(20))) {
             try {
                 for (int i = 0; i < ControlServer.MAX_CLIENTS; i++) {
                     silent.add(SocketChannel.open(UnixDomainSocketAddress.of(s.socket())));
                 }
-                Map<String, Object> reply = ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofSeconds(10));
-                assertEquals(Boolean.FALSE, reply.get("ok"), String.valueOf(reply));
-                assertTrue(String.valueOf(reply.get("error")).startsWith("the daemon is busy"), String.valueOf(reply));
+                Reply reply = ControlClient.send(dir, new Request.Resume(), Duration.ofSeconds(10));
+                assertFalse(reply.ok(), String.valueOf(reply));
+                assertTrue(String.valueOf(reply.error()).startsWith("the daemon is busy"), String.valueOf(reply));
             } finally {
                 for (SocketChannel c : silent) c.close();
             }
             // the silent ones closed: their threads end and free their places
-            Map<String, Object> reply = null;
+            Reply reply = null;
             for (int i = 0; i < 100; i++) {
-                reply = ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofSeconds(10));
-                if (!String.valueOf(reply.get("error")).startsWith("the daemon is busy")) break;
+                reply = ControlClient.send(dir, new Request.Resume(), Duration.ofSeconds(10));
+                if (!String.valueOf(reply.error()).startsWith("the daemon is busy")) break;
                 Thread.sleep(50);
             }
             boolean root = "root".equals(System.getProperty("user.name"));
-            assertEquals(root, reply.get("ok"), String.valueOf(reply));
+            assertEquals(root, reply.ok(), String.valueOf(reply));
         }
     }
 
@@ -151,7 +150,7 @@ class ControlServerTest {
         try (ServerSocketChannel mute = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             mute.bind(UnixDomainSocketAddress.of(dir.resolve(ControlClient.SOCKET)));
             IOException e = assertThrows(IOException.class,
-                    () -> ControlClient.send(dir, ControlRequest.simple("resume"), Duration.ofMillis(200)));
+                    () -> ControlClient.send(dir, new Request.Resume(), Duration.ofMillis(200)));
             assertTrue(e.getMessage().contains("did not answer on") && e.getMessage().endsWith("within 200 ms"), e.getMessage());
         }
     }

@@ -7,17 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
-import dev.killswitch.control.ControlRequest;
+import dev.killswitch.control.Request;
+import dev.killswitch.control.Wire;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The JVM path's reading of {@code killswitch hook openvpn ...}, and the requests going through the socket's parser. */
 class HookMainOpenVpnTest {
 
-    private static ControlRequest parse(String... args) {
-        ControlRequest r = HookMain.parseOpenVpn(args);
+    private static Request parse(String... args) {
+        Request r = HookMain.parseOpenVpn(args);
         try {
-            assertEquals(r, ControlRequest.parse(r.toLine()), "the service reads back what was sent");
+            assertEquals(r, Wire.request(Wire.line(r, 1)).request(), "the service reads back what was sent");
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
         }
@@ -26,16 +27,15 @@ class HookMainOpenVpnTest {
 
     @Test
     void eachEventBecomesItsRequest() {
-        ControlRequest pre = parse("openvpn", "pre-up", "/etc/openvpn/client/work.conf");
+        Request.AllowRemotes pre = (Request.AllowRemotes) parse("openvpn", "pre-up", "/etc/openvpn/client/work.conf");
         assertEquals("allow-remotes", pre.op());
         assertEquals("/etc/openvpn/client/work.conf", pre.config());
-        assertNull(pre.iface());
 
-        ControlRequest up = parse("openvpn", "up", "tun0", "udp", "203.0.113.5", "1194", "10.8.0.1", "fd00:8::1");
+        Request.AllowTunnel up = (Request.AllowTunnel) parse("openvpn", "up", "tun0", "udp", "203.0.113.5", "1194", "10.8.0.1", "fd00:8::1");
         assertEquals("allow-tunnel", up.op());
         assertEquals(new Endpoint(IpAddress.parse("203.0.113.5"), Protocol.UDP, 1194), up.endpoint());
         assertEquals(List.of(IpAddress.parse("10.8.0.1"), IpAddress.parse("fd00:8::1")), up.dns());
-        assertNull(parse("openvpn", "up", "tun0", "-", "-", "-").endpoint());
+        assertNull(((Request.AllowTunnel) parse("openvpn", "up", "tun0", "-", "-", "-")).endpoint());
 
         assertEquals("withdraw-tunnel", parse("openvpn", "down", "tun0", "restart").op());
         assertEquals("down", parse("openvpn", "down", "tun0", "exit").op());
@@ -70,7 +70,7 @@ class HookMainOpenVpnTest {
                 "{\"op\":\"allow-tunnel\",\"iface\":\"tun0\",\"endpoint\":\"203.0.113.5\"}",
                 "{\"op\":\"down\",\"iface\":\"tun0\",\"endpoint\":{\"address\":\"203.0.113.5\",\"port\":1194,\"protocol\":\"udp\"}}",
                 "{\"op\":\"withdraw-tunnel\",\"iface\":\"tun0\\\";\"}")) {
-            assertThrows(IllegalArgumentException.class, () -> ControlRequest.parse(line), line);
+            assertThrows(IllegalArgumentException.class, () -> Wire.request(line), line);
         }
     }
 }
