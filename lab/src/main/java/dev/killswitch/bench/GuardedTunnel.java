@@ -140,6 +140,11 @@ public final class GuardedTunnel implements AutoCloseable {
         return Sh.run(Sh.inNs(lab.clientNs(), launcher.cli(ksConfig, ksState, args)), null, Duration.ofSeconds(60));
     }
 
+    /** {@link #killswitch} for one of the lab's own commands (leak-test), in the client namespace. */
+    public Sh.Result labCommand(String... args) {
+        return Sh.run(Sh.inNs(lab.clientNs(), launcher.labCli(ksConfig, ksState, args)), null, Duration.ofSeconds(60));
+    }
+
     /** Writes the killswitch config of this lab. */
     public void writeKillswitchConfig(String toml) {
         try {

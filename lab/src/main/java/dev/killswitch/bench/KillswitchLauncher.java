@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 public final class KillswitchLauncher {
 
     public static final String MAIN_CLASS = "dev.killswitch.cli.Main";
+    /** The product's commands and the lab's: see {@link #labCli}. */
+    public static final String LAB_MAIN_CLASS = dev.killswitch.lab.cli.LabMain.class.getName();
     public static final List<String> FAST_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     public static final String ARCHIVE_NAME = "killswitch.jsa";
 
@@ -107,6 +109,16 @@ public final class KillswitchLauncher {
     /** The argv of {@code killswitch --config CONFIG --state-dir STATE args...}. */
     public List<String> cli(Path config, Path stateDir, String... args) {
         return cli(List.of(), config, stateDir, args);
+    }
+
+    /**
+     * {@link #cli(Path, Path, String...)} for one of the lab's own commands (leak-test, bench-leaks, demo), which the
+     * lab's launcher {@code dev.killswitch.lab.cli.LabMain} adds to the product's.
+     */
+    public List<String> labCli(Path config, Path stateDir, String... args) {
+        List<String> argv = cli(config, stateDir, args);
+        argv.set(argv.indexOf(MAIN_CLASS), LAB_MAIN_CLASS);
+        return argv;
     }
 
     /** {@link #cli(Path, Path, String...)} with more JVM options after this launcher's own (a unit's, e.g. its heap limit). */

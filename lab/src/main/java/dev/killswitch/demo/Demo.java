@@ -75,7 +75,7 @@ public final class Demo {
 
     private void leakTest(GuardedTunnel t) {
         out.println("   killswitch leak-test in the client namespace, with the tunnel dead:");
-        Sh.Result r = t.killswitch("leak-test", "--target", Lab.PUBLIC_V4, "--target", Lab.PUBLIC_V6);
+        Sh.Result r = t.labCommand("leak-test", "--target", Lab.PUBLIC_V4, "--target", Lab.PUBLIC_V6);
         r.stdout().lines().forEach(line -> out.println("      " + line));
         if (r.timedOut()) out.println("      (leak-test did not finish in time)");
     }

@@ -21,6 +21,8 @@ import java.util.function.Function;
  * changes, where a JVM start per change would only add minutes).
  */
 final class KsCli {
+    /** The product's commands and the lab's (leak-test): what bin/killswitch runs in a clone. */
+    private static final String LAB_MAIN = dev.killswitch.lab.cli.LabMain.class.getName();
     private final String ns;
     private final Function<List<String>, List<String>> wrap;
     private final Path dir;
@@ -47,7 +49,7 @@ final class KsCli {
     /** {@code killswitch --config C --state-dir S args...} in a new JVM inside the namespace. */
     Sh.Result run(String... args) {
         List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
+                "-cp", classPath(), LAB_MAIN, "--config", config.toString(), "--state-dir", stateDir.toString()));
         argv.addAll(List.of(args));
         return Sh.run(wrap.apply(argv), null, Duration.ofSeconds(60));
     }
@@ -68,7 +70,7 @@ final class KsCli {
     /** {@code killswitch ARGS...} in the background (e.g. the daemon); the caller stops it. */
     Proc start(String... args) {
         List<String> argv = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(), "--state-dir", stateDir.toString()));
+                "-cp", classPath(), LAB_MAIN, "--config", config.toString(), "--state-dir", stateDir.toString()));
         argv.addAll(List.of(args));
         return Sh.start(wrap.apply(argv));
     }
@@ -87,7 +89,7 @@ final class KsCli {
         if (busAddress != null) argv.addAll(List.of("env", "DBUS_SYSTEM_BUS_ADDRESS=" + busAddress));
         argv.add(javaBin());
         argv.addAll(ServiceJvm.daemon());
-        argv.addAll(List.of("-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(),
+        argv.addAll(List.of("-cp", classPath(), LAB_MAIN, "--config", config.toString(),
                 "--state-dir", stateDir.toString(), "daemon"));
         argv.addAll(List.of(args));
         Proc p = Sh.start(wrap.apply(argv));
@@ -121,7 +123,7 @@ final class KsCli {
     Proc startWithJvm(List<String> jvmOptions, String... args) {
         List<String> argv = new ArrayList<>(List.of(javaBin()));
         argv.addAll(jvmOptions);
-        argv.addAll(List.of("-cp", classPath(), "dev.killswitch.cli.Main", "--config", config.toString(),
+        argv.addAll(List.of("-cp", classPath(), LAB_MAIN, "--config", config.toString(),
                 "--state-dir", stateDir.toString()));
         argv.addAll(List.of(args));
         return Sh.start(wrap.apply(argv));

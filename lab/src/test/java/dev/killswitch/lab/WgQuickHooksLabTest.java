@@ -259,6 +259,8 @@ class WgQuickHooksLabTest {
         Path json = Files.createTempFile("ks-bench-", ".json");
         try {
             List<String> argv = new ArrayList<>(launcher.jvm());
+            // bench-leaks is a lab command: the lab's launcher, not the product's Main, knows it
+            argv.set(argv.lastIndexOf(KillswitchLauncher.MAIN_CLASS), KillswitchLauncher.LAB_MAIN_CLASS);
             argv.addAll(List.of("bench-leaks", "--rounds", "1", "--faults", "KILL_WIREGUARD_GO",
                     "--guards", "NONE,KILLSWITCH", "--cost-runs", "2", "--throughput-seconds", "1", "--json", json.toString()));
             Sh.Result r = Sh.run(argv, null, Duration.ofMinutes(3));
