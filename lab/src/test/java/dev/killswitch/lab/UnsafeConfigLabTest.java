@@ -145,6 +145,38 @@ class UnsafeConfigLabTest {
         }
     }
 
+    /**
+     * The owner's checks run in the service's own repairs too: a flush repaired while the config on disk matches a
+     * network card that appeared since ("e*" and a new eth0) loads the safe default block, never nothing and never
+     * the refused config.
+     */
+    @Test
+    void aRepairOfAConfigTheChecksRefuseLoadsTheSafeDefault() throws Exception {
+        ks.writeConfig(BASE + "[tunnel]\ninterfaces = [\"e*\"]\n");
+        ks.check("enable");
+        Proc service = ks.startService(true);
+        try {
+            NmFixture.awaitTrue(() -> service.stderr().contains("holding the guard table"), Duration.ofSeconds(15),
+                    "the service holding the guard table");
+            FakeTunnel eth0 = lab.addFakeTunnel("eth0");   // plugged in after enable: the table lets it out there
+            lab.countAtIsp("via_eth0", "iifname \"" + eth0.ispIf() + "\" udp dport " + PORT);
+            lab.routeVia(eth0, PUBLIC_V4 + "/32");
+            assertEquals(Probe.Outcome.SENT, lab.udpSend(PUBLIC_V4, PORT).outcome(), "the contrast: out through eth0");
+            assertEquals(1, lab.packets("via_eth0"));
+
+            lab.execInClient("nft", "flush", "ruleset").orThrow();
+            NmFixture.awaitTrue(() -> service.stderr().contains("REFUSED the config"), Duration.ofSeconds(15),
+                    "the service's repair refusing the config");
+            lab.resetCounter("via_eth0");
+            assertEquals(Probe.Outcome.EPERM, lab.udpSend(PUBLIC_V4, PORT).outcome());
+            assertEquals(0, lab.packets("via_eth0"), "after the repair with the safe default");
+            assertBlocked(PUBLIC_V6);
+            assertTrue(service.stderr().contains("'e*' matches eth0"), service.stderr());
+        } finally {
+            service.close();
+        }
+    }
+
     @Test
     void statusWarnsOfANetworkCardThatAppearsAfterEnable() throws Exception {
         ks.writeConfig(BASE + "[tunnel]\ninterfaces = [\"e*\"]\n");

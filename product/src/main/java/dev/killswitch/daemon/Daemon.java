@@ -1,5 +1,6 @@
 package dev.killswitch.daemon;
 
+import dev.killswitch.config.ConfigException;
 import dev.killswitch.control.ControlServer;
 import dev.killswitch.control.Reply;
 import dev.killswitch.control.Request;
@@ -387,7 +388,7 @@ public final class Daemon {
             if (ks.isLoaded()) {
                 List<String> diff = ks.verify();
                 // loaded again from the state in any case: that also puts up the guard table beside it
-                ks.withActor("the service, at its start").enable(null);
+                reload(ks.withActor("the service, at its start"));
                 log.accept(diff.isEmpty() ? "holding the guard table beside the block"
                         : "the kernel's table did not match the state (" + diff + "): reloaded it from the state; "
                         + "holding the guard table beside it");
@@ -475,10 +476,24 @@ public final class Daemon {
 
     /** The whole table back from the state in one transaction (with the guard), counted in the tamper log. */
     private void restore(String what, String detail) throws Exception {
-        ks.withActor("the service, repairing").enable(null);
+        reload(ks.withActor("the service, repairing"));
         tamperLog = tamperLog.record(store.dir(), Instant.now(), what);
         log.accept("REPAIRED: " + what + " (" + detail + "); put the table back from the state in one transaction ("
                 + tamperLog.count() + " so far)");
+    }
+
+    /**
+     * The whole table again from the config and the state; when the owner's checks (or the config itself) refuse
+     * the config on disk, the safe default block instead: the service never leaves a flushed table unrepaired.
+     */
+    private void reload(KillSwitch as) throws Exception {
+        try {
+            as.enable(null);
+        } catch (ConfigException refused) {
+            as.enableSafeDefault("the config was refused: " + refused.getMessage());
+            log.accept("REFUSED the config (" + refused.getMessage() + "): loaded the safe default block instead; "
+                    + "fix the config and run 'killswitch enable'");
+        }
     }
 
     private void enforceDns() {

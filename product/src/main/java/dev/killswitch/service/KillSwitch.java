@@ -126,6 +126,18 @@ public final class KillSwitch {
     }
 
     /**
+     * The whole table from the safe default ({@link Config#safeDefault()}: everything blocked but loopback, DHCP
+     * and neighbour discovery) with the state's run-time grants, for the service's own reloads when the config on
+     * disk is refused ({@code why}: the refusal, logged): a repair must never leave the table flushed.
+     */
+    public void enableSafeDefault(String why) throws NftException, IOException {
+        try (StateStore.Lock lock = store.lock()) {
+            nft.apply(NftScript.install(PolicyBuilder.build(Config.safeDefault(), store.load(), clock.instant())));
+            LOG.error("{}; loaded the safe default block instead (asked by {})", why, actor);
+        }
+    }
+
+    /**
      * What {@link #enable} did beside loading the table.
      *
      * @param dnsProblem  a DNS problem to report, or null
