@@ -115,9 +115,8 @@ public final class Main implements Callable<Integer> {
     /** {@code args} run as {@link #run(java.util.List, String...)} does, but {@code hook} takes its lean path. */
     public static int launch(java.util.List<Object> extraCommands, String[] args) {
         // The hook path skips picocli entirely: it runs on every tunnel change (see HookMain).
-        if (args.length > 0 && args[0].equals("hook")) {
-            return dev.killswitch.hook.HookMain.run(java.util.Arrays.copyOfRange(args, 1, args.length));
-        }
+        HookArguments hook = HookArguments.parse(args);
+        if (hook != null) return dev.killswitch.hook.HookMain.run(hook.locations(), hook.args());
         return run(extraCommands, args);
     }
 

@@ -83,7 +83,25 @@ public final class HookMain {
 
     private HookMain() {}
 
+    /** The config file and the state directory a hook acts with: from the environment, or global options. */
+    public record Locations(Path config, Path stateDir) {
+        /** KILLSWITCH_CONFIG and KILLSWITCH_STATE_DIR, else /etc/killswitch/killswitch.toml and /run/killswitch. */
+        public static Locations fromEnvironment() {
+            return new Locations(Path.of(System.getenv().getOrDefault("KILLSWITCH_CONFIG", "/etc/killswitch/killswitch.toml")),
+                    Path.of(System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch")));
+        }
+    }
+
+    private static Locations locations = Locations.fromEnvironment();
+
+    /** {@link #run(Locations, String...)} with the environment's locations. */
     public static int run(String... args) {
+        return run(Locations.fromEnvironment(), args);
+    }
+
+    /** Runs the hook {@code args} ({@code wg-quick post-up wg0 ...}) with {@code where}; returns the exit code. */
+    public static int run(Locations where, String... args) {
+        locations = where;
         if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
             System.out.print(USAGE);
             return 0;
@@ -253,7 +271,7 @@ public final class HookMain {
     }
 
     private static Path stateDir() {
-        return Path.of(System.getenv().getOrDefault("KILLSWITCH_STATE_DIR", "/run/killswitch"));
+        return locations.stateDir();
     }
 
     /** The kill switch as the hook of {@code kind} (wg-quick, nm, openvpn) acts on it in-process. */
@@ -263,9 +281,8 @@ public final class HookMain {
             case "openvpn" -> "openvpn hook";
             default -> "wg-quick hook";
         };
-        String config = System.getenv().getOrDefault("KILLSWITCH_CONFIG", "/etc/killswitch/killswitch.toml");
         String who = caller + " (" + Validate.printable(String.valueOf(System.getProperty("user.name"))) + ")";
-        return new KillSwitch(Path.of(config), new StateStore(stateDir()), new Nft(new ProcessRunner()),
+        return new KillSwitch(locations.config(), new StateStore(stateDir()), new Nft(new ProcessRunner()),
                 Clock.systemUTC(), who);
     }
 }
