@@ -88,7 +88,10 @@ final class Schedule {
             settling = true;
             settlingSince = now;
         }
-        settleAt = Math.min(now + SETTLE_NANOS, settlingSince + SETTLE_MAX_NANOS);
+        // the earlier of the two, compared by their difference: the clock's values may wrap around
+        long quiet = now + SETTLE_NANOS;
+        long latest = settlingSince + SETTLE_MAX_NANOS;
+        settleAt = quiet - latest < 0 ? quiet : latest;
     }
 
     /** resolv.conf changed: it is checked on this turn. */
