@@ -43,9 +43,12 @@ import java.util.function.Consumer;
  *       differ, puts the whole table back in one transaction and logs who did what;</li>
  *   <li>systemd-logind's PrepareForSleep(false), once the machine has woken: the table checked against the
  *       state and repaired, and an overdue pause ended;</li>
- *   <li>timers: NetworkManager read again every {@code resync}; a pause ended at its wall-clock end
- *       ({@link KillSwitch#endOverduePause}: the kernel's own timeout counts no time asleep).</li>
+ *   <li>timers ({@link Schedule}, on the clocks of {@link DaemonClock}): NetworkManager read again every
+ *       {@code resync}; a pause ended at its wall-clock end ({@link KillSwitch#endOverduePause}: the kernel's own
+ *       timeout counts no time asleep).</li>
  * </ul>
+ * The worker waits for events and takes a turn on them ({@link #turn()}): what the events ask for at once, then
+ * what the schedule says is due.
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
  * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes
  * through its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript.Transaction}).
