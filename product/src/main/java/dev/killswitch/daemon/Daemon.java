@@ -6,7 +6,6 @@ import dev.killswitch.control.Reply;
 import dev.killswitch.control.Request;
 import dev.killswitch.dns.DnsWatch;
 import dev.killswitch.nft.NftScript;
-import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.RulesetMonitor;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.service.RequestDispatcher;
@@ -42,9 +41,12 @@ import java.util.function.Consumer;
  *       differ, puts the whole table back in one transaction and logs who did what;</li>
  *   <li>systemd-logind's PrepareForSleep(false), once the machine has woken: the table checked against the
  *       state and repaired, and an overdue pause ended;</li>
- *   <li>timers: NetworkManager read again every {@code resync}; a pause ended at its wall-clock end
- *       ({@link KillSwitch#endOverduePause}: the kernel's own timeout counts no time asleep).</li>
+ *   <li>timers ({@link Schedule}, on the clocks of {@link DaemonClock}): NetworkManager read again every
+ *       {@code resync}; a pause ended at its wall-clock end ({@link KillSwitch#endOverduePause}: the kernel's own
+ *       timeout counts no time asleep).</li>
  * </ul>
+ * The worker waits for events and takes a turn on them ({@link #turn()}): what the events ask for at once, then
+ * what the schedule says is due.
  * At start it finishes or undoes what a crashed process left: DNS brought to what the state says, and the
  * kernel's table reloaded from the state when it is loaded (and differed); every change it makes goes
  * through its one {@code nft -i}, which also holds the owner-flagged guard table ({@link NftScript.Transaction}).
@@ -57,6 +59,8 @@ public final class Daemon {
     private final Duration resync;
     private final Duration dnsInterval;
     private final Consumer<String> log;
+    private final DaemonClock clock;
+    private final Helpers helpers;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final BlockingQueue<Runnable> requests = new LinkedBlockingQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -64,27 +68,23 @@ public final class Daemon {
     private volatile boolean stopping;
 
     /** The service's {@code nft -i}, which holds the guard table (null when it cannot start); restarted when it dies. */
-    private volatile NftSession session;
+    private volatile Helpers.Session session;
     /** {@code nft monitor} (null when it cannot start); restarted when it dies (worker thread only). */
-    private RulesetMonitor monitor;
-    /** When the worker next looks whether the two are alive, in {@link System#nanoTime()}. */
-    private long nextHelperCheck;
+    private Helpers.Monitor monitor;
 
     /** Changes to our table by other processes, as the ruleset monitor saw them; the worker repairs. */
     private final BlockingQueue<RulesetMonitor.Change> tampering = new LinkedBlockingQueue<>();
     /** Set by a {@code disable} asked of the service, cleared by any change asked after it (worker thread only). */
     private boolean disabledOnPurpose;
     private TamperLog tamperLog;
-    /** When the state's pause ends by the wall clock, or null (worker thread only; read again after each change). */
-    private Instant pauseEnd;
-
     /**
-     * How long NetworkManager's signals must pause before the read of every VPN that the signals which cannot
-     * change a grant at once ask for ({@link SystemBusLink.Hint}), and before the read of a profile it saved
-     * ({@link SystemBusLink.ProfileHint}), and the longest those reads wait while they keep coming.
+     * What is due when (worker thread only, from {@link #begin}): NetworkManager's reads, resolv.conf's check, the
+     * look at the helpers, the pause's end (read again from the state after each change).
      */
-    static final long SETTLE_NANOS = 300_000_000L;
-    static final long SETTLE_MAX_NANOS = 2_000_000_000L;
+    private Schedule schedule;
+    /** Where the worker reads NetworkManager, and the grants it keeps from it (from {@link #begin}). */
+    private NmSource nm;
+    private NmGrants nmGrants;
 
     /** Object paths of VPNs whose VpnStateChanged said activated: each read alone and granted (worker thread). */
     private final BlockingQueue<String> activatedVpns = new LinkedBlockingQueue<>();
@@ -97,15 +97,25 @@ public final class Daemon {
     private boolean profilesAfterRequest;
 
     /**
+     * On the system's clocks, with the real {@code nft -i} and {@code nft monitor}.
+     *
      * @param resync      how often NetworkManager's VPNs are read without a signal
      * @param dnsInterval how often resolv.conf is checked besides inotify's events
      */
     public Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log) {
+        this(ks, store, resync, dnsInterval, log, DaemonClock.SYSTEM, Helpers.PROCESSES);
+    }
+
+    /** {@code clock}: every time the worker reads (its wall clock {@code ks}'s too); {@code helpers}: what starts its helper processes. */
+    Daemon(KillSwitch ks, StateStore store, Duration resync, Duration dnsInterval, Consumer<String> log, DaemonClock clock,
+            Helpers helpers) {
         this.ks = ks;
         this.store = store;
         this.resync = resync;
         this.dnsInterval = dnsInterval;
         this.log = log;
+        this.clock = clock;
+        this.helpers = helpers;
     }
 
     public void stop() {
@@ -124,15 +134,9 @@ public final class Daemon {
      * control socket answers.
      */
     public int run(Runnable onReady) throws IOException {
-        tamperLog = TamperLog.read(store.dir());
-        nmProfiles = new NmProfiles(store, log);
-        session = startNftSession();
-        monitor = startRulesetMonitor();
+        startHelpers();
         try (ControlServer control = ControlServer.start(store.dir(), log, this::submit);
-             SystemBusLink bus = new SystemBusLink(log, this::networkManagerHint, this::sleeping, h -> {
-                 nmProfiles.hint(h.path());
-                 events.add(h.saved() ? Event.NM_PROFILE_SAVED : Event.NM_PROFILES);
-             })) {
+             SystemBusLink bus = new SystemBusLink(log, this::networkManagerHint, this::sleeping, this::profileHint)) {
             DnsWatch watch = new DnsWatch(ks.dnsGuard().resolvConf(), dnsInterval, () -> {
                 events.add(Event.RESOLV_CONF);
                 return null;
@@ -146,12 +150,12 @@ public final class Daemon {
                 }
             }, "resolv-conf-watch");
             watcher.setDaemon(true);
-            events.add(Event.START);
+            begin(bus);
             bus.start();
             watcher.start();
             onReady.run();
             try {
-                return work(bus, new NmGrants(store, log));
+                return work();
             } finally {
                 watch.stop();
                 watcher.interrupt();
@@ -163,8 +167,24 @@ public final class Daemon {
         }
     }
 
+    /** Before anything is queued: the tamper log read, {@code nft -i} and {@code nft monitor} started. */
+    void startHelpers() {
+        tamperLog = TamperLog.read(store.dir());
+        nmProfiles = new NmProfiles(store, log, clock);
+        session = startNftSession();
+        monitor = startRulesetMonitor();
+    }
+
+    /** The worker's first turn will be the start's ({@link #recoverAtStart}, every read), reading NetworkManager from {@code nm}. */
+    void begin(NmSource nm) {
+        this.nm = nm;
+        nmGrants = new NmGrants(store, log);
+        schedule = new Schedule(resync.toNanos(), clock.nanoTime());
+        events.add(Event.START);
+    }
+
     /** A hint from NetworkManager's signals (on a D-Bus thread), queued for the worker. */
-    private void networkManagerHint(SystemBusLink.Hint hint) {
+    void networkManagerHint(SystemBusLink.Hint hint) {
         if (hint.activatedVpn() != null) {
             activatedVpns.add(hint.activatedVpn());
             events.add(Event.VPN_ACTIVATED);
@@ -174,10 +194,16 @@ public final class Daemon {
     }
 
     /** logind's PrepareForSleep (on a D-Bus thread): logged; on waking the worker checks the table. */
-    private void sleeping(boolean start) {
+    void sleeping(boolean start) {
         log.accept(start ? "the machine is going to sleep (logind's PrepareForSleep)"
                 : "the machine woke from sleep (logind's PrepareForSleep): checking the table");
         if (!start) events.add(Event.WOKEN);
+    }
+
+    /** A hint from NetworkManager's settings (on a D-Bus thread): the profile to read again, queued for the worker. */
+    void profileHint(SystemBusLink.ProfileHint hint) {
+        nmProfiles.hint(hint.path());
+        events.add(hint.saved() ? Event.NM_PROFILE_SAVED : Event.NM_PROFILES);
     }
 
     /**
@@ -218,9 +244,9 @@ public final class Daemon {
      * table is then checked against the state only when the service starts). Generations made by our own
      * {@code nft -i} are not others'.
      */
-    private RulesetMonitor startRulesetMonitor() {
+    private Helpers.Monitor startRulesetMonitor() {
         try {
-            return RulesetMonitor.start(List.of(), pid -> session != null && pid == session.pid(), change -> {
+            return helpers.startMonitor(pid -> session != null && pid == session.pid(), change -> {
                 tampering.add(change);
                 events.add(Event.RULESET);
             });
@@ -231,10 +257,10 @@ public final class Daemon {
     }
 
     /** The nft session changes go through (null, logged, when nft -i cannot start: each change then starts nft). */
-    private NftSession startNftSession() {
+    private Helpers.Session startNftSession() {
         try {
-            NftSession s = NftSession.start(store.dir().resolve("nft-session.nft"));
-            ks = ks.withNftSession(s);
+            Helpers.Session s = helpers.startSession(store.dir().resolve("nft-session.nft"));
+            ks = s.carrying(ks);
             return s;
         } catch (IOException e) {
             log.accept("no nft session (" + e.getMessage() + "): every change starts nft");
@@ -246,11 +272,10 @@ public final class Daemon {
      * The guard's {@code nft -i} and the ruleset monitor are processes another root process can kill (a kill of
      * the wrong PID, an OOM kill): with the session gone the kernel removes the guard table, with the monitor
      * gone others' changes go unseen. Each one found dead is started again, and the table is compared with the
-     * state and put back (with the guard) when they differ or the guard is missing. Looked at once a second.
+     * state and put back (with the guard) when they differ or the guard is missing. Looked at once a second
+     * ({@link Schedule#helperCheckDue}).
      */
     private void restartDeadHelpers() {
-        if (System.nanoTime() - nextHelperCheck < 0) return;
-        nextHelperCheck = System.nanoTime() + 1_000_000_000L;
         boolean sessionDied = session != null && !session.alive();
         boolean monitorDied = monitor != null && !monitor.alive();
         if (!sessionDied && !monitorDied) return;
@@ -273,104 +298,65 @@ public final class Daemon {
         }
     }
 
-    /** How long the worker waits for an event: at most 200 ms, and not past a read that is due ({@code 0}: none). */
-    private static long pollNanos(long... dueAt) {
-        long wait = 200_000_000L;
-        long now = System.nanoTime();
-        for (long at : dueAt) {
-            if (at != 0) wait = Math.min(wait, Math.max(0, at - now));
-        }
-        return wait;
-    }
-
-    private int work(NmSource nm, NmGrants nmGrants) {
-        long resyncNanos = resync.toNanos();
-        long next = System.nanoTime() + resyncNanos;
-        long retryNanos = 0;
-        boolean nmDue = false;
-        boolean dnsDue = false;
-        boolean profilesDue = false;
-        long profilesAgainAt = 0;
-        // NetworkManager's signals come in bursts (a VPN coming up sends dozens): the reads they ask for, of every
-        // VPN and of the saved profiles it changed, wait until they pause (System.nanoTime(); 0: none waits)
-        long settleAt = 0;
-        long settlingSince = 0;
-        boolean vpnsWhenSettled = false;
-        boolean profilesWhenSettled = false;
+    /** Waits for events and takes a turn on each, and at least every {@link Schedule#waitNanos}, until stopped. */
+    private int work() {
         while (!stopping) {
-            Event e;
+            Event first;
             try {
-                e = events.poll(pollNanos(settleAt, profilesAgainAt), TimeUnit.NANOSECONDS);
+                first = events.poll(schedule.waitNanos(clock.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 return 0;
             }
-            if (stopping) return 0;
-            if (e != null) {
-                List<Event> why = new ArrayList<>(List.of(e));
-                events.drainTo(why);
-                if (why.contains(Event.STOP)) return 0;
-                if (why.contains(Event.START)) recoverAtStart();
-                for (Runnable r; (r = requests.poll()) != null; ) r.run();
-                if (why.contains(Event.RULESET)) repairTampering();
-                if (why.contains(Event.WOKEN)) checkAfterSleep();
-                if (why.contains(Event.START) || why.contains(Event.REQUEST)) pauseEnd = readPauseEnd();
-                if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) nmDue = true;
-                // the new VPN alone first (unless every VPN is read now anyway), then every VPN once the signals settle
-                for (String path; (path = activatedVpns.poll()) != null; ) {
-                    if (!nmDue && !nmGrants.grantActivated(nm, ks.withActor("the service, following NetworkManager"), path)) {
-                        nmDue = true;
-                    }
-                }
-                boolean vpnSignal = why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED);
-                // NetworkManager saves a VPN's profile as it starts activating it: a read of it then would hold up
-                // the grant that follows (20 ms of the worker, interpreted)
-                boolean profileSaved = why.contains(Event.NM_PROFILE_SAVED);
-                vpnsWhenSettled |= vpnSignal;
-                profilesWhenSettled |= profileSaved;
-                if (vpnSignal || profileSaved) {
-                    long now = System.nanoTime();
-                    if (settleAt == 0) settlingSince = now;
-                    settleAt = Math.min(now + SETTLE_NANOS, settlingSince + SETTLE_MAX_NANOS);
-                }
-                if (why.contains(Event.NM_PROFILES) || why.contains(Event.START) || profilesAfterRequest) profilesDue = true;
-                profilesAfterRequest = false;
-                if (why.contains(Event.RESOLV_CONF)) dnsDue = true;
-            }
-            if (pauseEnd != null && !Instant.now().isBefore(pauseEnd)) endOverduePause();
-            restartDeadHelpers();
-            if (dnsDue) {
-                dnsDue = false;
-                enforceDns();
-            }
-            boolean periodic = System.nanoTime() - next > 0;
-            if (settleAt != 0 && System.nanoTime() - settleAt >= 0) {
-                settleAt = 0;
-                nmDue |= vpnsWhenSettled;
-                profilesDue |= profilesWhenSettled;
-                vpnsWhenSettled = profilesWhenSettled = false;
-            }
-            if (periodic) nmDue = true;
-            if (profilesAgainAt != 0 && System.nanoTime() - profilesAgainAt > 0) profilesDue = true;
-            if (profilesDue || periodic) {
-                profilesDue = false;
-                // before the active VPNs: a profile's server is allowed before anything waits on it
-                boolean ok = nmProfiles.reconcile(nm, ks.withActor("the service, following NetworkManager's profiles"), periodic);
-                profilesAgainAt = ok ? 0 : System.nanoTime() + 500_000_000L;
-            }
-            if (!nmDue) continue;
-            nmDue = false;
-            vpnsWhenSettled = false;   // read now: the signals so far ask for nothing more
-            if (nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager"))) {
-                retryNanos = 0;
-                next = System.nanoTime() + resyncNanos;
-            } else {
-                // again soon, backing off (200 ms, doubling, up to resync); a new signal still comes first
-                retryNanos = Math.min(resyncNanos, retryNanos == 0 ? 200_000_000L : retryNanos * 2);
-                next = System.nanoTime() + retryNanos;
-            }
+            if (stopping || !turn(first)) return 0;
         }
         return 0;
+    }
+
+    /** One turn of the worker without waiting: what is queued, then what is due; false when it was told to stop. */
+    boolean turn() {
+        return turn(events.poll());
+    }
+
+    /** A turn: {@code first} (null: the wait ended without one) and the events queued since, then what is due. */
+    private boolean turn(Event first) {
+        if (first != null) {
+            List<Event> why = new ArrayList<>(List.of(first));
+            events.drainTo(why);
+            if (why.contains(Event.STOP)) return false;
+            handle(why);
+        }
+        if (schedule.pauseOverdue(clock.now())) endOverduePause();
+        if (schedule.helperCheckDue(clock.nanoTime())) restartDeadHelpers();
+        if (schedule.takeDnsCheck()) enforceDns();
+        Schedule.Reads reads = schedule.reads(clock.nanoTime());
+        if (reads.profiles()) {
+            boolean ok = nmProfiles.reconcile(nm, ks.withActor("the service, following NetworkManager's profiles"), reads.periodic());
+            schedule.profilesRead(ok, clock.nanoTime());
+        }
+        if (reads.vpns()) schedule.vpnsRead(nmGrants.reconcile(nm, ks.withActor("the service, following NetworkManager")), clock.nanoTime());
+        return true;
+    }
+
+    /** What the events of one turn ask for at once, in this order; the reads they ask for go to the schedule. */
+    private void handle(List<Event> why) {
+        if (why.contains(Event.START)) recoverAtStart();
+        for (Runnable r; (r = requests.poll()) != null; ) r.run();
+        if (why.contains(Event.RULESET)) repairTampering();
+        if (why.contains(Event.WOKEN)) checkAfterSleep();
+        if (why.contains(Event.START) || why.contains(Event.REQUEST)) schedule.pauseEnds(readPauseEnd());
+        if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) schedule.readVpnsNow();
+        // the new VPN alone first (unless every VPN is read now anyway), then every VPN once the signals settle
+        for (String path; (path = activatedVpns.poll()) != null; ) {
+            if (!schedule.vpnsDueNow() && !nmGrants.grantActivated(nm, ks.withActor("the service, following NetworkManager"), path)) {
+                schedule.readVpnsNow();
+            }
+        }
+        schedule.signalled(why.contains(Event.NETWORK_MANAGER_SETTLING) || why.contains(Event.VPN_ACTIVATED),
+                why.contains(Event.NM_PROFILE_SAVED), clock.nanoTime());
+        if (why.contains(Event.NM_PROFILES) || why.contains(Event.START) || profilesAfterRequest) schedule.readProfilesNow();
+        profilesAfterRequest = false;
+        if (why.contains(Event.RESOLV_CONF)) schedule.checkDns();
     }
 
     /**
@@ -446,10 +432,10 @@ public final class Daemon {
         try {
             Instant ended = ks.withActor("the service, by the wall clock").endOverduePause();
             if (ended != null) log.accept("the pause ended at its wall-clock end, " + ended + ": the block is back");
-            pauseEnd = readPauseEnd();
+            schedule.pauseEnds(readPauseEnd());
         } catch (Exception e) {
-            log.accept("could not end the pause that was due at " + pauseEnd + " (again in 1 s): " + e.getMessage());
-            pauseEnd = Instant.now().plusSeconds(1);
+            log.accept("could not end the pause that was due at " + schedule.pauseEnd() + " (again in 1 s): " + e.getMessage());
+            schedule.pauseNotEnded(clock.now());
         }
     }
 
@@ -477,7 +463,7 @@ public final class Daemon {
     /** The whole table back from the state in one transaction (with the guard), counted in the tamper log. */
     private void restore(String what, String detail) throws Exception {
         reload(ks.withActor("the service, repairing"));
-        tamperLog = tamperLog.record(store.dir(), Instant.now(), what);
+        tamperLog = tamperLog.record(store.dir(), clock.now(), what);
         log.accept("REPAIRED: " + what + " (" + detail + "); put the table back from the state in one transaction ("
                 + tamperLog.count() + " so far)");
     }

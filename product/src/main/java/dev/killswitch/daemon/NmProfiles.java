@@ -10,7 +10,6 @@ import dev.killswitch.state.Json;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -39,6 +38,7 @@ final class NmProfiles {
 
     private final StateStore store;
     private final Consumer<String> log;
+    private final DaemonClock clock;
     /** Object path -> the profile as last read (worker thread only). */
     private final Map<String, NmProfile> cache = new LinkedHashMap<>();
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
@@ -50,9 +50,11 @@ final class NmProfiles {
     private String lastStatus;
     private boolean saidNotLoaded;
 
-    NmProfiles(StateStore store, Consumer<String> log) {
+    /** {@code clock}: when the last full read was (its monotonic clock), when the status file changed (its wall clock). */
+    NmProfiles(StateStore store, Consumer<String> log, DaemonClock clock) {
         this.store = store;
         this.log = log;
+        this.clock = clock;
     }
 
     /** From a D-Bus thread: this connection path changed (null: read every profile again). */
@@ -69,7 +71,7 @@ final class NmProfiles {
      */
     boolean reconcile(NmSource source, KillSwitch ks, boolean periodic) {
         if (!source.available()) return true;
-        boolean all = readAll || (periodic && System.nanoTime() - lastFullRead > FULL_READ_NANOS);
+        boolean all = readAll || (periodic && clock.nanoTime() - lastFullRead > FULL_READ_NANOS);
         if (all || periodic || !dirty.isEmpty() || !everRead) {
             if (!read(source, all)) return false;
         }
@@ -137,7 +139,7 @@ final class NmProfiles {
                 return false;
             }
         }
-        if (all) lastFullRead = System.nanoTime();
+        if (all) lastFullRead = clock.nanoTime();
         everRead = true;
         return true;
     }
@@ -181,7 +183,7 @@ final class NmProfiles {
             String body = Json.write(profiles);
             if (body.equals(lastStatus)) return;
             Map<String, Object> root = new LinkedHashMap<>();
-            root.put("changed_at", Instant.now().toString());
+            root.put("changed_at", clock.now().toString());
             root.put("profiles", profiles);
             StateStore.writeAtomically(statusFile(store.dir()), Json.write(root));
             lastStatus = body;

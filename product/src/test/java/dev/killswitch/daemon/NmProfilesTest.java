@@ -83,7 +83,7 @@ class NmProfilesTest {
         Files.writeString(config, "[dns]\nmode = \"off\"\n");
         store = new StateStore(dir.resolve("state"));
         ks = new KillSwitch(config, store, new Nft(nft), Clock.systemUTC(), "test", DnsGuard.disabled());
-        profiles = new NmProfiles(store, log::add);
+        profiles = new NmProfiles(store, log::add, DaemonClock.SYSTEM);
     }
 
     static NmProfile openvpn(String uuid, String id, String remote, String... permissions) {
