@@ -1,7 +1,8 @@
 package dev.killswitch.config;
 
-import dev.killswitch.state.Json;
-import dev.killswitch.state.StateStore;
+import dev.killswitch.base.AtomicFiles;
+import dev.killswitch.base.Sha256;
+import dev.killswitch.base.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -40,7 +41,7 @@ public final class ConfigCache {
         } catch (IOException e) {
             throw new ConfigException(file, 0, null, "cannot read the file: " + e.getMessage());
         }
-        String digest = StateStore.sha256(bytes);
+        String digest = Sha256.hex(bytes);
         Known known = last;
         if (known != null && known.source().equals(file) && known.digest().equals(digest)) return known.config();
         Config config = read(file, digest);
@@ -157,7 +158,7 @@ public final class ConfigCache {
         root.put("guests", Map.of("interfaces", v.interfaces(), "tcp_ports", longs(v.tcpPorts()), "udp_ports",
                 longs(v.udpPorts())));
         try {
-            StateStore.writeAtomically(cacheFile, Json.write(root));
+            AtomicFiles.write(cacheFile, Json.write(root));
         } catch (IOException e) {
             // a cache that cannot be written only costs the next hook the parse
         }

@@ -3,7 +3,7 @@ package dev.killswitch.control;
 import dev.killswitch.config.Validate;
 import dev.killswitch.exec.CommandRunner;
 import dev.killswitch.exec.ProcessRunner;
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -4,7 +4,7 @@ import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
 import dev.killswitch.config.Validate;
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;

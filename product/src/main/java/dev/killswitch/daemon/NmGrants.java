@@ -1,5 +1,6 @@
 package dev.killswitch.daemon;
 
+import dev.killswitch.base.AtomicFiles;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Validate;
 import dev.killswitch.service.KillSwitch;
@@ -124,6 +125,6 @@ final class NmGrants {
         Files.createDirectories(ownedFile.getParent());
         StringBuilder b = new StringBuilder();
         for (String s : owned) b.append(s).append('\n');
-        StateStore.writeAtomically(ownedFile, b.toString());
+        AtomicFiles.write(ownedFile, b.toString());
     }
 }

@@ -1,12 +1,13 @@
 package dev.killswitch.daemon;
 
+import dev.killswitch.base.AtomicFiles;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.ConfigException;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.nm.NmProfile;
 import dev.killswitch.nm.ProfileVerdicts;
 import dev.killswitch.service.KillSwitch;
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -185,7 +186,7 @@ final class NmProfiles {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("changed_at", clock.now().toString());
             root.put("profiles", profiles);
-            StateStore.writeAtomically(statusFile(store.dir()), Json.write(root));
+            AtomicFiles.write(statusFile(store.dir()), Json.write(root));
             lastStatus = body;
         } catch (IOException e) {
             log.accept("cannot write " + statusFile(store.dir()) + ": " + e.getMessage());

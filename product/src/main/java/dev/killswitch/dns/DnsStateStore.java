@@ -1,8 +1,10 @@
 package dev.killswitch.dns;
 
+import dev.killswitch.base.AtomicFiles;
+import dev.killswitch.base.Sha256;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Validate;
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,7 +67,7 @@ public final class DnsStateStore {
                 byte[] bytes = new byte[0];
                 if (kind != ResolvConfOriginal.Kind.ABSENT) {
                     bytes = Files.readAllBytes(originalFile());
-                    if (!StateStore.sha256(bytes).equals(o.get("sha256")))
+                    if (!Sha256.hex(bytes).equals(o.get("sha256")))
                         throw new DnsException(originalFile() + " does not match the checksum in " + file
                                 + "; refusing to put a damaged copy back over resolv.conf");
                 }
@@ -100,14 +102,14 @@ public final class DnsStateStore {
                 if (o.linkTarget() != null) on.put("link_target", o.linkTarget());
                 if (o.permissions() != null) on.put("permissions", o.permissions());
                 on.put("size", (long) o.content().length);
-                on.put("sha256", StateStore.sha256(o.content()));
+                on.put("sha256", Sha256.hex(o.content()));
                 root.put("original", on);
                 // bytes first and on disk, then the JSON that vouches for them
                 if (o.kind() != ResolvConfOriginal.Kind.ABSENT && !matches(o.content())) {
-                    StateStore.writeAtomically(originalFile(), o.content());
+                    AtomicFiles.write(originalFile(), o.content());
                 }
             }
-            StateStore.writeAtomically(dir.resolve(STATE_FILE), Json.write(root));
+            AtomicFiles.write(dir.resolve(STATE_FILE), Json.write(root));
             if (o == null) Files.deleteIfExists(originalFile());
         } catch (IOException e) {
             throw new DnsException("cannot write the DNS state in " + dir + ": " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package dev.killswitch.service;
 
+import dev.killswitch.base.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.killswitch.config.Config;
 import dev.killswitch.config.ConfigException;
@@ -153,7 +154,7 @@ public final class KillSwitch {
     private void writeBootBaseline(Config config, Path to) throws IOException {
         // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
         Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
-        StateStore.writeAtomically(to, NftScript.full(atBoot));
+        AtomicFiles.write(to, NftScript.full(atBoot));
         LOG.info("wrote the boot-time baseline to {}", to);
     }
 

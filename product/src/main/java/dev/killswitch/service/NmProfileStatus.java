@@ -1,6 +1,6 @@
 package dev.killswitch.service;
 
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,7 @@
 package dev.killswitch.state;
 
+import dev.killswitch.base.AtomicFiles;
+import dev.killswitch.base.Json;
 import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
@@ -145,7 +147,7 @@ public final class StateStore {
         if (state.lanOverride() != null) root.put("allow_lan", state.lanOverride());
         if (state.pausedUntil() != null) root.put("paused_until_ms", state.pausedUntil().toEpochMilli());
         byte[] bytes = Json.write(root).getBytes(StandardCharsets.UTF_8);
-        writeAtomically(dir.resolve("state.json"), bytes);
+        AtomicFiles.write(dir.resolve("state.json"), bytes);
         last = new Parsed(bytes, state);
     }
 
@@ -167,37 +169,4 @@ public final class StateStore {
         }
     }
 
-    public static void writeAtomically(Path target, String content) throws IOException {
-        writeAtomically(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    /** Write to a temporary file in the same folder, flush it to disk, then rename it over the target. */
-    public static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path parent = target.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) ch.write(buf);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    /** Hex SHA-256, to tell whether saved bytes are the bytes that were meant. */
-    public static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package dev.killswitch.state;
 
+import dev.killswitch.base.AtomicFiles;
+import dev.killswitch.base.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +42,7 @@ public record TamperLog(long count, Instant last, String what) {
         m.put("count", next.count);
         m.put("last", at.toString());
         m.put("what", change);
-        StateStore.writeAtomically(stateDir.resolve(FILE), Json.write(m));
+        AtomicFiles.write(stateDir.resolve(FILE), Json.write(m));
         return next;
     }
 }

@@ -9,7 +9,7 @@ import dev.killswitch.config.Protocol;
 import dev.killswitch.control.Reply;
 import dev.killswitch.control.Request;
 import dev.killswitch.control.Wire;
-import dev.killswitch.state.Json;
+import dev.killswitch.base.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package dev.killswitch.state;
 
+import dev.killswitch.base.Json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.killswitch.state;
+package dev.killswitch.base;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
