@@ -374,7 +374,7 @@ final class Commands {
     @Command(name = "pause", mixinStandardHelpOptions = true,
             description = {"Open the block for a limited time: everything may pass until it ends.",
                     "The kernel itself ends the pause (set elements with a timeout), so it re-locks on time",
-                    "even if no killswitch process runs. At most 24h. 'resume' ends it early."})
+                    "even if no killswitch process runs. At most " + Request.Pause.MAX_HOURS + "h. 'resume' ends it early."})
     static final class Pause implements Callable<Integer> {
         @ParentCommand Main main;
 
