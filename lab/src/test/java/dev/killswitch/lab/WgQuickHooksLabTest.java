@@ -104,6 +104,8 @@ class WgQuickHooksLabTest {
             Sh.Result up = t.up(WgClientConfig.fullTunnel());
             assertTrue(up.ok(), up.describe());
             assertTrue(up.stderr().contains("no block was loaded; installed the baseline first"), up.stderr());
+            // no service runs: each hook says it acted itself
+            assertTrue(up.stderr().contains("' run here (in-process: no service answered on "), up.stderr());
             assertTrue(t.listKillswitchTable().ok());
             t.awaitTunnel();
             PacerRun.Totals through = t.startPacer(2000, 300).awaitFinish(Duration.ofSeconds(20));

@@ -374,7 +374,7 @@ final class Commands {
     @Command(name = "pause", mixinStandardHelpOptions = true,
             description = {"Open the block for a limited time: everything may pass until it ends.",
                     "The kernel itself ends the pause (set elements with a timeout), so it re-locks on time",
-                    "even if no killswitch process runs. At most 24h. 'resume' ends it early."})
+                    "even if no killswitch process runs. At most " + Request.Pause.MAX_HOURS + "h. 'resume' ends it early."})
     static final class Pause implements Callable<Integer> {
         @ParentCommand Main main;
 
@@ -488,19 +488,27 @@ final class Commands {
         return Main.OK;
     }
 
-    /**
-     * The request run by the service when one answers on the control socket, else here by the same dispatcher (the
-     * fail-closed fallback); which one acted is said on stderr.
-     */
+    /** {@link #ask(Path, Request, java.util.function.Supplier, java.io.PrintStream)}: the global options' state and kill switch, on stderr. */
     private static Reply ask(Main main, Request request) throws java.io.IOException {
-        Reply reply = ControlClient.send(main.stateDir, request);
-        java.nio.file.Path sock = ControlClient.socket(main.stateDir);
+        return ask(main.stateDir, request, main::killSwitch, System.err);
+    }
+
+    /**
+     * The request run by the service when one answers on the control socket in {@code stateDir}, else here by the
+     * same dispatcher on {@code inProcess}'s kill switch (the fail-closed fallback); which one acted is said on
+     * {@code err}: "(by the service)" or "(in-process: no service answered ...)". An IOException when the service's
+     * answer cannot be read.
+     */
+    static Reply ask(Path stateDir, Request request, java.util.function.Supplier<KillSwitch> inProcess, java.io.PrintStream err)
+            throws java.io.IOException {
+        Reply reply = ControlClient.send(stateDir, request);
+        Path sock = ControlClient.socket(stateDir);
         if (reply != null) {
-            System.err.println("killswitch: sent '" + request.describe() + "' to the daemon over " + sock + " (" + reply.host().text() + ")");
+            err.println("killswitch: sent '" + request.describe() + "' to the daemon over " + sock + " (" + reply.host().text() + ")");
             return reply;
         }
-        reply = new RequestDispatcher(Reply.Host.IN_PROCESS).apply(main.killSwitch(), request);
-        System.err.println("killswitch: '" + request.describe() + "' run here (" + reply.host().text() + " on " + sock + ")");
+        reply = new RequestDispatcher(Reply.Host.IN_PROCESS).apply(inProcess.get(), request);
+        err.println("killswitch: '" + request.describe() + "' run here (" + reply.host().text() + " on " + sock + ")");
         return reply;
     }
 

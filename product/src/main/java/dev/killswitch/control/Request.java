@@ -142,8 +142,10 @@ public sealed interface Request permits Request.Up, Request.Down, Request.AllowE
 
     /** The block opened for {@code ms} milliseconds: more than 0 and at most {@link #MAX}. */
     record Pause(long ms) implements Request {
+        /** The longest pause anyone may ask for, in hours (a constant: the pause command's help says it). */
+        public static final long MAX_HOURS = 24;
         /** The longest pause anyone may ask for. */
-        public static final Duration MAX = Duration.ofHours(24);
+        public static final Duration MAX = Duration.ofHours(MAX_HOURS);
 
         public Pause {
             if (ms <= 0 || ms > MAX.toMillis()) {

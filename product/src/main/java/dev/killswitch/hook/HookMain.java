@@ -137,6 +137,10 @@ public final class HookMain {
             reply = new RequestDispatcher(Reply.Host.IN_PROCESS).apply(ks, r);
             // the service's refusals leave the block it holds; here, with none loaded, the baseline goes in first
             if (reply.exit() == Reply.BAD_INPUT) return refused(reply.error(), reply.host(), ks);
+            if (reply.ok()) {
+                System.err.println("killswitch hook: '" + r.describe() + "' run here (" + reply.host().text() + " on "
+                        + ControlClient.socket(stateDir) + ")");
+            }
         }
         if (!reply.ok()) {
             System.err.println("killswitch hook: " + reply.error() + " (" + reply.host().text() + ")");
