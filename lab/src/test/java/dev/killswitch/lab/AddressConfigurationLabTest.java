@@ -134,6 +134,7 @@ class AddressConfigurationLabTest {
             Sh.run("kill", "-USR1", Long.toString(client.pid())).orThrow();
             NmFixture.awaitTrue(() -> leases(c.stderr() + c.stdout()) >= 2, Duration.ofSeconds(130),
                     "the lease renewed by broadcast with the LAN blocked");
+            assertTrue((c.stderr() + c.stdout()).contains("broadcasting renew"), "renewed by broadcast: " + c.describe());
             long rebindMs = NmFixture.ms(started);
             ks.check("allow-lan", "on");
             long renewStart = System.nanoTime();
