@@ -6,6 +6,7 @@ import dev.killswitch.config.Network;
 import dev.killswitch.policy.Downstream;
 import dev.killswitch.policy.OutputRule;
 import dev.killswitch.policy.Policy;
+import dev.killswitch.policy.Rule;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -205,14 +206,6 @@ public final class NftScript {
         return List.of("ipv4 timeout " + ms + "ms", "ipv6 timeout " + ms + "ms");
     }
 
-    /** DNS (53 and 853, UDP and TCP) only to the resolvers and only through a tunnel; the rest refused. */
-    /** The output chain's DNS rules, for the forward chain: the same resolvers, a refusal that drops. */
-    private static void forwardDnsRules(List<String> t) {
-        t.add("\t\t" + OutputRule.DNS4.line());
-        t.add("\t\t" + OutputRule.DNS6.line());
-        t.add("\t\t" + OutputRule.DNS_REFUSED.match() + " drop");
-    }
-
     /**
      * The table's declaration. The order of rules matters and each position is deliberate; the
      * comments in the script say why.
@@ -245,8 +238,8 @@ public final class NftScript {
         t.add("\tchain output {");
         t.add("\t\ttype filter hook output priority " + target.priority + "; policy drop;");
         for (OutputRule rule : OutputRule.values()) {
-            for (String line : rule.comment()) t.add("\t\t# " + line);
-            t.add("\t\t" + rule.line());
+            rule.comment().forEach(line -> t.add("\t\t# " + line));
+            t.add("\t\t" + rule.rule().nft());
         }
         t.add("\t}");
         t.add("");
@@ -282,7 +275,11 @@ public final class NftScript {
         t.add("\t\t# the gateway forwards only its LAN's own sources");
         t.add("\t\tiifname @gateway ip saddr != @gateway_sources4 counter name \"dropped_forward\" drop");
         t.add("\t\tiifname @gateway ip6 saddr != @gateway_sources6 counter name \"dropped_forward\" drop");
-        forwardDnsRules(t);
+        // the output chain's DNS rules, a refusal dropped here instead of going to the refuse chain
+        for (OutputRule rule : List.of(OutputRule.DNS4, OutputRule.DNS6, OutputRule.DNS_REFUSED)) {
+            Rule r = rule.rule();
+            t.add("\t\t" + (r.action() == Rule.Action.REFUSE ? r.with(Rule.Action.DROP) : r).nft());
+        }
         t.add("\t\toifname @tunnels accept");
         t.add("\t\tiifname @tunnels ct state established,related accept");
         t.add("\t\tcounter name \"dropped_forward\" drop");
@@ -302,7 +299,7 @@ public final class NftScript {
         t.add("\tchain refuse {");
         t.add(String.format("\t\tip dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
         t.add(String.format("\t\tip6 dscp 0x%02x counter name \"%s\"", PROBE_DSCP, PROBE_COUNTER));
-        for (String line : OutputRule.REFUSE_CHAIN) t.add("\t\t" + line);
+        OutputRule.REFUSE_CHAIN.forEach(rule -> t.add("\t\t" + rule.nft()));
         t.add("\t}");
         t.add("}");
     }

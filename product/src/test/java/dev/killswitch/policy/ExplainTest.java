@@ -137,6 +137,19 @@ class ExplainTest {
     }
 
     @Test
+    void aLinkToWhatIsBehindThisMachineButNotItsDns() {
+        Downstream behind = new Downstream(new TreeSet<>(List.of("eth1", "lan*")), new TreeSet<>(List.of("eth1")),
+                List.of(), List.of(), List.of(), List.of());
+        Policy p = new Policy(new TreeSet<>(List.of("wg0")), List.of(), List.of(), List.of(), List.of(), null, behind);
+        assertEquals("allowed: to eth1, behind this machine (gateway LAN side or guests' bridge)",
+                decide(p, "192.168.10.5", TCP, 80, "eth1").summary());
+        Explain.Verdict guest = decide(p, "192.168.122.5", null, null, "lan0");
+        assertEquals(OutputRule.DOWNSTREAM, guest.rule());
+        assertEquals("allowed: to lan0, behind this machine (gateway LAN side or guests' bridge \"lan*\")", guest.summary());
+        assertEquals(OutputRule.DNS_REFUSED, decide(p, "192.168.10.1", UDP, 53, "eth1").rule(), "before the downstream allowance");
+    }
+
+    @Test
     void noTunnelSaysSo() {
         Explain.Verdict v = decide(NOTHING, "203.0.113.5", UDP, 9999, "eth0");
         assertEquals(List.of("eth0 is not a granted tunnel (no tunnel is granted)"), v.hints());
