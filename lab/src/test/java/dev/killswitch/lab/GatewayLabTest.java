@@ -275,7 +275,7 @@ class GatewayLabTest {
      * TCP throughput from the LAN client through the gateway's tunnel (iperf3, one stream), the table loaded and
      * not, alternating. Without the table the gateway masquerades with a NAT table of its own (as a plain NAT
      * gateway does), so that the two differ by the kill switch alone. {@code disable} forgets the hooks' grants,
-     * so the config names the tunnel and its endpoint for this test. A figure for the README, printed; asserted
+     * so the config names the tunnel and its endpoint for this test. A figure for docs/measurements.md, printed; asserted
      * only to flow both ways.
      */
     @Test

@@ -237,7 +237,7 @@ class TamperRepairLabTest {
 
     /**
      * The same 50 flushes of the ruleset at 10,000 pps over IPv4 and IPv6, in one run, against the two weaker
-     * guards the README compares with the service: the plain table alone (nothing puts it back) and a
+     * guards docs/other-firewalls.md compares with the service: the plain table alone (nothing puts it back) and a
      * repairer alone (this test follows nft monitor and reloads the table from the state at once, without a
      * guard table). The service's own figure is {@link #theGuardHoldsAndTheServiceRepairsFlushesDeletionsAndEditsByOthers}.
      */

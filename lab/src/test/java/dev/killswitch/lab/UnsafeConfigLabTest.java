@@ -61,7 +61,7 @@ class UnsafeConfigLabTest {
 
     @Test
     void aDefaultRouteAsTheLanIsRefusedAndTheBlockStays() throws Exception {
-        // before this check: accepted, and the probe reached the ISP (see the README's config reference)
+        // before this check: accepted, and the probe reached the ISP (see docs/configuration.md)
         assertRefused("[lan]\nallow = true\nnetworks = [\"0.0.0.0/0\"]\n",
                 ":5: lan.networks[0]: '0.0.0.0/0' is every IPv4 address (a default route)");
         assertBlocked(PUBLIC_V4);

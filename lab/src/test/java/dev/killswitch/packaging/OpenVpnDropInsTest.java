@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The OpenVPN drop-ins in hooks/openvpn, linked for one instance as the README says, as systemd reads them
+ * The OpenVPN drop-ins in hooks/openvpn, linked for one instance as docs/openvpn.md says, as systemd reads them
  * ({@code systemd-analyze verify} against a scratch root with Debian's own openvpn units), and each one's
  * ExecStartPre naming the config file its unit's openvpn reads.
  */

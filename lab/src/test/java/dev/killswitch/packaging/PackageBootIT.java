@@ -130,7 +130,7 @@ class PackageBootIT {
         assertEquals("yes", get("remove_message"), "apt remove says what it did");
         assertEquals(0, number("tables_after_remove"), "killswitch tables (plain and guard) in the kernel after apt remove");
         assertEquals("inactive", get("service_after_remove"), "apt remove stops the service");
-        // what the README's "Install" says apt remove leaves
+        // what docs/install.md says apt remove leaves
         assertEquals("etc/killswitch etc/killswitch/boot.nft etc/killswitch/killswitch.toml", get("left_after_remove"));
     }
 

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * Pure: the servers a saved NetworkManager VPN profile connects to, as (address, protocol, port), read from its
- * settings the way each plugin reads them. What is covered (the README lists the same):
+ * settings the way each plugin reads them. What is covered (docs/networkmanager.md lists the same):
  * <ul>
  *   <li>OpenVPN ({@code vpn.data}): every entry of {@code remote} ("host", "host:port", "host:port:proto",
  *       "[v6]:port:proto", split on blanks and commas, as network-manager-openvpn's {@code nmovpn_remote_parse}
