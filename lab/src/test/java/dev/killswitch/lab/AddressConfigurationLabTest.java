@@ -103,10 +103,17 @@ class AddressConfigurationLabTest {
     }
 
     /**
-     * dnsmasq serves 198.51.100.0/24 on the ISP's side with its shortest lease (2 minutes); udhcpc in the blocked
-     * client gets a lease (broadcast DISCOVER and REQUEST). With the LAN blocked a renewal does not reach the
-     * server itself, and the client renews by broadcast; with the LAN allowed a renewal (SIGUSR1) is answered at
-     * once.
+     * dnsmasq serves 198.51.100.0/24 on the ISP's side; udhcpc in the blocked client gets a lease (broadcast
+     * DISCOVER and REQUEST) and puts the leased address beside the lab's own, so that it can send its renewal to
+     * the server itself. With the LAN blocked that renewal is refused, and udhcpc rebinds by broadcast and keeps
+     * its lease; with the LAN allowed the renewal goes to the server and is answered at once. Packets are counted
+     * at the ISP.
+     *
+     * <p>Each renewal is asked for with SIGUSR1, busybox's "renew now": it cuts what udhcpc counts as left of the
+     * lease to 30 s, so a refused renewal goes straight to rebinding, the state the lease timer reaches 30 s
+     * before the end. Waiting for the timer instead would take 90 s: dnsmasq's shortest lease is 2 minutes, and
+     * busybox (1.35) renews at half the lease and rebinds with 30 s left, ignoring the T1 and T2 options that
+     * dnsmasq sends.
      */
     @Test
     void aRealDhcpClientGetsAndRenewsItsLeaseUnderTheBlock() throws Exception {
@@ -116,35 +123,53 @@ class AddressConfigurationLabTest {
         Proc client = null;
         try {
             ks.writeConfig("[lan]\nallow = false\nnetworks = [\"198.51.100.0/24\"]\n[dns]\nmode = \"off\"\n");
+            lab.countAtIsp("renew_to_server", "ip daddr " + ISP_V4 + " udp dport 67");
+            lab.countAtIsp("broadcast", "ip daddr 255.255.255.255 udp dport 67");
             ks.check("enable");
+            // --no-ping: dnsmasq offers at once instead of first pinging the address for 3 s
             dnsmasq = lab.startInIsp("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
                     "--interface=" + lab.ispPhys(), "--bind-interfaces", "--dhcp-range=198.51.100.50,198.51.100.60,2m",
-                    "--dhcp-leasefile=" + dir.resolve("leases"), "--pid-file=" + dir.resolve("pid"), "--log-dhcp", "--log-facility=-");
-            // -s /bin/true: the lease is not applied to eth0 (the lab's address stays)
-            client = lab.startInClient("busybox", "udhcpc", "-f", "-i", lab.clientPhys(), "-s", "/bin/true", "-t", "8", "-T", "1");
+                    "--no-ping", "--dhcp-leasefile=" + dir.resolve("leases"), "--pid-file=" + dir.resolve("pid"),
+                    "--log-dhcp", "--log-facility=-");
+            // the lease's address goes beside the lab's own (which stays, as do the routes): udhcpc sends its
+            // renewal from it, and cannot bind to an address the link does not have
+            Path script = dir.resolve("add-leased-address");
+            Files.writeString(script, "#!/bin/sh\ncase \"$1\" in bound|renew) exec ip addr replace \"$ip/$mask\" dev \"$interface\";; esac\n");
+            Sh.run("chmod", "755", script.toString()).orThrow();
+            client = lab.startInClient("busybox", "udhcpc", "-f", "-i", lab.clientPhys(), "-s", script.toString(), "-t", "8", "-T", "1");
             Proc c = client;
             long started = System.nanoTime();
-            NmFixture.awaitTrue(() -> leases(c.stderr() + c.stdout()) >= 1, Duration.ofSeconds(20),
+            NmFixture.awaitTrue(() -> leases(c.stderr()) >= 1, Duration.ofSeconds(20),
                     "a lease under the block (LAN blocked)");
             long obtainedMs = NmFixture.ms(started);
-            // A renewal asked for now (SIGUSR1) instead of at half the lease, which saves the test 60 to 96 s of
-            // waiting: busybox sends it to the server first, which cannot leave (the LAN is blocked, and the leased
-            // address is not on the link), then by broadcast, which the block lets out and which gets it renewed:
-            // the same way as when the lease runs low by itself.
+            long broadcastsForLease = lab.packets("broadcast");
+
+            // the renewal to the server is refused (LAN blocked); the rebinding broadcast gets the lease renewed
+            long rebindStart = System.nanoTime();
             Sh.run("kill", "-USR1", Long.toString(client.pid())).orThrow();
-            NmFixture.awaitTrue(() -> leases(c.stderr() + c.stdout()) >= 2, Duration.ofSeconds(130),
-                    "the lease renewed by broadcast with the LAN blocked");
-            assertTrue((c.stderr() + c.stdout()).contains("broadcasting renew"), "renewed by broadcast: " + c.describe());
-            long rebindMs = NmFixture.ms(started);
+            NmFixture.awaitTrue(() -> leases(c.stderr()) >= 2, Duration.ofSeconds(10),
+                    "the lease renewed by rebinding (LAN blocked)");
+            long rebindMs = NmFixture.ms(rebindStart);
+            String blocked = c.stderr();
+            assertEquals(1, count(blocked, "sending renew to server " + ISP_V4), blocked);
+            assertEquals(1, count(blocked, "write: Operation not permitted"), blocked);
+            assertEquals(1, count(blocked, "broadcasting renew"), blocked);
+            assertEquals(0, lab.packets("renew_to_server"), blocked);
+            assertTrue(lab.packets("broadcast") > broadcastsForLease, "the rebinding broadcast at the ISP: " + blocked);
+
             ks.check("allow-lan", "on");
             long renewStart = System.nanoTime();
             Sh.run("kill", "-USR1", Long.toString(client.pid())).orThrow();
-            NmFixture.awaitTrue(() -> leases(c.stderr() + c.stdout()) >= 3, Duration.ofSeconds(10),
+            NmFixture.awaitTrue(() -> leases(c.stderr()) >= 3, Duration.ofSeconds(10),
                     "a renewal sent to the server with the LAN allowed");
             long renewMs = NmFixture.ms(renewStart);
-            System.out.printf("[address-config] udhcpc under the block: a lease %d ms after start; renewed by broadcast "
-                    + "%d ms after start with the LAN blocked; renewed %d ms after SIGUSR1 with the LAN allowed%n",
-                    obtainedMs, rebindMs, renewMs);
+            String allowed = c.stderr();
+            assertEquals(2, count(allowed, "sending renew to server " + ISP_V4), allowed);
+            assertEquals(1, count(allowed, "broadcasting renew"), "no rebinding with the LAN allowed: " + allowed);
+            assertEquals(1, lab.packets("renew_to_server"), allowed);
+            System.out.printf("[address-config] udhcpc under the block: a lease %d ms after start; renewed by rebinding "
+                    + "%d ms after SIGUSR1 with the LAN blocked (the renewal to the server refused); renewed by the "
+                    + "server %d ms after SIGUSR1 with the LAN allowed%n", obtainedMs, rebindMs, renewMs);
             String log = dnsmasq.stderr() + dnsmasq.stdout();
             assertTrue(log.contains("DHCPACK"), log);
         } finally {
@@ -160,5 +185,10 @@ class AddressConfigurationLabTest {
         int n = 0;
         while (m.find()) n++;
         return n;
+    }
+
+    /** How many times {@code line} occurs in {@code output}. */
+    private static int count(String output, String line) {
+        return output.split(Pattern.quote(line), -1).length - 1;
     }
 }
