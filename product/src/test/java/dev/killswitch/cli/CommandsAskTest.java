@@ -8,7 +8,7 @@ import dev.killswitch.control.ControlServer;
 import dev.killswitch.control.Reply;
 import dev.killswitch.control.Request;
 import dev.killswitch.dns.DnsGuard;
-import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.exec.RecordingNft;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -32,16 +31,6 @@ class CommandsAskTest {
     @TempDir
     Path dir;
 
-    /** nft with the table loaded; the scripts applied are kept. */
-    private static final class FakeNft implements CommandRunner {
-        final List<String> applied = new ArrayList<>();
-
-        @Override
-        public Result run(List<String> argv, String stdin) {
-            if (argv.contains("-f")) applied.add(stdin);
-            return new Result(0, "", "");
-        }
-    }
 
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -54,7 +43,7 @@ class CommandsAskTest {
         Path config = dir.resolve("killswitch.toml");
         Files.writeString(config, "[dns]\nmode = \"off\"\n");
         Path state = dir.resolve("state");
-        FakeNft nft = new FakeNft();
+        RecordingNft nft = new RecordingNft();
         KillSwitch ks = new KillSwitch(config, new StateStore(state), new Nft(nft), Clock.systemUTC(), "test", DnsGuard.disabled());
 
         Reply reply = Commands.ask(state, new Request.Up("wg0"), () -> ks, new PrintStream(err, true, StandardCharsets.UTF_8));

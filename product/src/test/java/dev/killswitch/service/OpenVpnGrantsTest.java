@@ -8,14 +8,13 @@ import dev.killswitch.config.Endpoint;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Protocol;
 import dev.killswitch.dns.DnsGuard;
-import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.exec.RecordingNft;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.state.Grant;
 import dev.killswitch.state.StateStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,18 +32,8 @@ class OpenVpnGrantsTest {
     @TempDir
     Path dir;
 
-    /** nft with the table loaded; every script applied is kept. */
-    private static final class FakeNft implements CommandRunner {
-        final List<String> applied = new ArrayList<>();
 
-        @Override
-        public Result run(List<String> argv, String stdin) {
-            if (argv.contains("-f")) applied.add(stdin);
-            return new Result(0, "", "");
-        }
-    }
-
-    private final FakeNft nft = new FakeNft();
+    private final RecordingNft nft = new RecordingNft();
     private StateStore store;
     private KillSwitch ks;
 

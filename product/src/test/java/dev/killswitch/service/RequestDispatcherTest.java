@@ -11,7 +11,7 @@ import dev.killswitch.config.TunnelLinks;
 import dev.killswitch.control.Reply;
 import dev.killswitch.control.Request;
 import dev.killswitch.dns.DnsGuard;
-import dev.killswitch.exec.CommandRunner;
+import dev.killswitch.exec.RecordingNft;
 import dev.killswitch.nft.Nft;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,18 +34,8 @@ class RequestDispatcherTest {
     @TempDir
     Path dir;
 
-    /** nft with the table loaded; the scripts applied are kept. */
-    private static final class FakeNft implements CommandRunner {
-        final List<String> applied = new ArrayList<>();
 
-        @Override
-        public Result run(List<String> argv, String stdin) {
-            if (argv.contains("-f")) applied.add(stdin);
-            return new Result(0, "", "");
-        }
-    }
-
-    private final FakeNft nft = new FakeNft();
+    private final RecordingNft nft = new RecordingNft();
     private Path config;
     private StateStore store;
     private List<TunnelLinks.Link> links;
