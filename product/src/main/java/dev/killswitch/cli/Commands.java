@@ -198,6 +198,11 @@ final class Commands {
                 description = "Judge it as leaving through IFACE instead of where the route sends it now.")
         String iface;
 
+        @Option(names = "--below-ip",
+                description = "Judge it as a frame written below IP (an AF_PACKET socket such as libpcap's or scapy's, a "
+                        + "container on a macvlan, a bridged guest) leaving by the interface: only the link-level gate sees those.")
+        boolean belowIp;
+
         @Option(names = "--json", description = "Print JSON for machines.")
         boolean json;
 
@@ -211,10 +216,10 @@ final class Commands {
                 return Main.BAD_INPUT;
             }
             Explanation x = main.killSwitch().explain(a.address(), a.protocol(), a.port(), a.sourcePort(), a.iface(),
-                    new IpRoutes(new ProcessRunner()));
+                    belowIp, new IpRoutes(new ProcessRunner()));
             System.out.print(json ? ExplainFormat.json(x) : ExplainFormat.text(x));
             if (!x.loaded()) return Main.NOT_LOADED;
-            return x.verdict().allowed() ? Main.OK : Main.CHECK_FAILED;
+            return x.allowed() ? Main.OK : Main.CHECK_FAILED;
         }
     }
 
@@ -263,15 +268,23 @@ final class Commands {
         static String text(Explanation x) {
             StringBuilder b = new StringBuilder();
             Explain.Verdict v = x.verdict();
-            b.append("killswitch: ").append(x.packet().describe()).append('\n');
+            b.append("killswitch: ").append(x.belowIp() ? "a frame written below IP: " : "").append(x.packet().describe()).append('\n');
+            String with = "  ";
             if (!x.loaded()) {
                 b.append("  NOT LOADED: no killswitch table is in the kernel, so nothing stops it ('killswitch enable')\n");
-                b.append("  with the table: ").append(v.summary()).append('\n');
-            } else {
-                b.append("  ").append(v.summary()).append('\n');
+                with = "  with the tables: ";
             }
-            if (v.rule() != null) b.append("  rule:   ").append(v.rule().key()).append(" (output chain)\n");
-            v.hints().forEach(h -> b.append("  why:    ").append(h).append('\n'));
+            if (v != null) {
+                b.append(with).append(v.summary()).append('\n');
+                if (v.rule() != null) b.append("  rule:   ").append(v.rule().key()).append(" (inet killswitch, output chain)\n");
+                v.hints().forEach(h -> b.append("  why:    ").append(h).append('\n'));
+            }
+            Explain.LinkVerdict l = x.link();
+            if (l != null) {
+                b.append(v == null ? with : "  then:   ").append(l.summary()).append('\n');
+                if (l.rule() != null) b.append("  rule:   ").append(l.rule()).append(" (netdev killswitch, gate chain)\n");
+            }
+            if (x.stoppedBy() != null) b.append("  stopped by: the ").append(x.stoppedBy()).append('\n');
             if (x.loaded() && !x.differences().isEmpty()) {
                 b.append("  WARNING: the kernel's table differs from the config (see 'killswitch status'); this answer is what")
                         .append(" the config and the state say\n");
@@ -291,14 +304,35 @@ final class Commands {
             else root.putNull("source_port");
             if (x.packet().outputInterface() != null) root.put("interface", x.packet().outputInterface());
             else root.putNull("interface");
-            root.put("outcome", v.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-            if (v.rule() != null) root.put("rule", v.rule().key());
-            else root.putNull("rule");
-            if (v.counter() != null) root.put("counter", v.counter());
-            else root.putNull("counter");
-            root.put("summary", v.summary());
-            v.hints().forEach(root.putArray("hints")::add);
+            root.put("below_ip", x.belowIp());
+            root.put("allowed", x.allowed());
+            if (x.stoppedBy() != null) root.put("stopped_by", x.stoppedBy());
+            else root.putNull("stopped_by");
+            if (v != null) {
+                root.put("outcome", v.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+                if (v.rule() != null) root.put("rule", v.rule().key());
+                else root.putNull("rule");
+                if (v.counter() != null) root.put("counter", v.counter());
+                else root.putNull("counter");
+                root.put("summary", v.summary());
+                v.hints().forEach(root.putArray("hints")::add);
+            } else {
+                root.putNull("outcome");
+                root.putNull("rule");
+            }
             root.withArray("hints");
+            Explain.LinkVerdict l = x.link();
+            if (l != null) {
+                ObjectNode gate = root.putObject("link_gate");
+                gate.put("interface", l.link());
+                gate.put("gated", l.gated());
+                gate.put("outcome", l.outcome().name().toLowerCase(java.util.Locale.ROOT));
+                if (l.rule() != null) gate.put("rule", l.rule());
+                else gate.putNull("rule");
+                gate.put("summary", l.summary());
+            } else {
+                root.putNull("link_gate");
+            }
             root.put("table_loaded", x.loaded());
             root.put("kernel_matches_config", x.loaded() && x.differences().isEmpty());
             x.differences().forEach(root.putArray("differences")::add);

@@ -263,7 +263,7 @@ public final class NftScript {
         m.put("masquerade6", networks(d.masquerade(), true));
         m.put("served_tcp", d.tcpPorts().stream().sorted().map(String::valueOf).toList());
         m.put("served_udp", d.udpPorts().stream().sorted().map(String::valueOf).toList());
-        m.put("bridge_ports", p.gate().bridgePorts().stream().map(n -> '"' + n + '"').toList());
+        m.put("bridged", p.gate().bridges().stream().map(n -> '"' + n + "\" . \"" + n + '"').toList());
         return m;
     }
 
@@ -319,8 +319,8 @@ public final class NftScript {
         t.add("\tset masquerade6 { type ipv6_addr; flags interval; }");
         t.add("\tset served_tcp { type inet_service; }");
         t.add("\tset served_udp { type inet_service; }");
-        t.add("\t# ports of bridges this machine is on (not downstream): what br_netfilter hands the forward chain");
-        t.add("\tset bridge_ports { type ifname; }");
+        t.add("\t# bridges with a gated port, as \"br0\" . \"br0\": what br_netfilter shows the forward chain of their frames");
+        t.add("\tset bridged { type ifname . ifname; }");
         for (String c : COUNTERS) t.add("\tcounter " + c + " { }");
         t.add("\tcounter " + PROBE_COUNTER + " { }");
         t.add("");
@@ -361,9 +361,9 @@ public final class NftScript {
         t.add("\t\tmeta nfproto @paused accept");
         t.add("\t\t# between the LAN side and guests' bridges: not the kill switch's business");
         t.add("\t\tiifname @downstream oifname @downstream accept");
-        t.add("\t\t# bridged from one port of a bridge to another (seen here only with br_netfilter): judged by the");
-        t.add("\t\t# link-level gate on the port it leaves by, as it is without br_netfilter");
-        t.add("\t\tiifname @bridge_ports oifname @bridge_ports accept");
+        t.add("\t\t# bridged between ports of a bridge with a gated port (seen here only with br_netfilter, with the bridge");
+        t.add("\t\t# as both interfaces): judged by the link-level gate on the port it leaves by, as without br_netfilter");
+        t.add("\t\tiifname . oifname @bridged accept");
         t.add("\t\t# the gateway forwards only its LAN's own sources");
         t.add("\t\tiifname @gateway ip saddr != @gateway_sources4 counter name \"dropped_forward\" drop");
         t.add("\t\tiifname @gateway ip6 saddr != @gateway_sources6 counter name \"dropped_forward\" drop");

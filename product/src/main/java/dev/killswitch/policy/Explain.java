@@ -77,6 +77,52 @@ public final class Explain {
                 rule.hints(policy, packet));
     }
 
+    /**
+     * The link-level gate's decision on a packet or frame leaving by {@code link}.
+     *
+     * @param link the link it leaves by
+     * @param gated whether the gate hooks that link ({@link Policy#gate()}); if not, nothing below IP judges it
+     * @param rule the deciding rule's key ({@link GateRule#key()}, "tunnel" for a granted tunnel's own pass), or null
+     * @param outcome allowed or dropped (the gate sends no resets)
+     * @param reason in the words the ruleset uses
+     */
+    public record LinkVerdict(String link, boolean gated, String rule, Outcome outcome, String reason) {
+        public boolean allowed() {
+            return outcome == Outcome.ALLOWED;
+        }
+
+        /** "the link-level gate on eth0 lets it out: endpoint 203.0.113.5 udp/51820". */
+        public String summary() {
+            if (!gated) return "no link-level gate on " + link + ": " + reason;
+            return "the link-level gate on " + link + (allowed() ? " lets it out: " : " drops it: ") + reason;
+        }
+    }
+
+    /**
+     * The gate's chain ({@link GateRule}, in order) judging {@code packet} as it leaves by its output interface: for a
+     * packet of the host's IP stack after the output chain let it out, or for a frame written below IP (a raw socket,
+     * a macvlan child, a bridged guest), which only the gate sees. Null when nothing routes the packet.
+     */
+    public static LinkVerdict decideAtLink(Policy policy, Packet packet) {
+        String link = packet.outputInterface();
+        if (link == null) return null;
+        Gate gate = policy.gate();
+        if (!gate.links().contains(link)) {
+            return new LinkVerdict(link, false, null, Outcome.ALLOWED, "it is not gated (see 'killswitch status' for why)");
+        }
+        if (gate.tunnelNamed().contains(link) && GateRule.grantedTunnel().test(policy, packet)) {
+            return new LinkVerdict(link, true, "tunnel", Outcome.ALLOWED, "a granted tunnel passes its own gate");
+        }
+        GateRule rule = first(List.of(GateRule.values()), r -> r.rule().test(policy, packet));
+        Outcome outcome = rule.rule().action() == Rule.Action.ACCEPT ? Outcome.ALLOWED : Outcome.DROPPED;
+        String reason = switch (rule) {
+            case REFUSED -> "nothing lets it out of a physical link (counter " + GateRule.COUNTER + ")";
+            case DNS_REFUSED -> "DNS never leaves by a physical link (counter " + GateRule.COUNTER + ")";
+            default -> rule.mirrors() != null ? rule.mirrors().reason(policy, packet) : rule.key();
+        };
+        return new LinkVerdict(link, true, rule.key(), outcome, reason);
+    }
+
     private static Outcome outcome(Rule.Action action, Policy policy, Packet packet) {
         return switch (action) {
             case ACCEPT -> Outcome.ALLOWED;

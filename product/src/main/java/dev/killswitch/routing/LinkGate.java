@@ -56,8 +56,9 @@ public final class LinkGate {
      * @param treatment whether and why (not) gated
      * @param detail what the treatment rests on ("macvlan of eth0", "port of br0", the name's problem), or ""
      * @param tunnelNamed a {@code tunnel.interfaces} pattern matches it: a granted tunnel passes its gate
+     * @param bridge the bridge it is a port of, or ""
      */
-    public record Decision(String name, String kind, Treatment treatment, String detail, boolean tunnelNamed) {
+    public record Decision(String name, String kind, Treatment treatment, String detail, boolean tunnelNamed, String bridge) {
         public boolean gated() {
             return treatment == Treatment.GATED;
         }
@@ -79,8 +80,8 @@ public final class LinkGate {
         public Gate gate() {
             List<String> gated = decisions.stream().filter(Decision::gated).map(Decision::name).toList();
             List<String> tunnelNamed = decisions.stream().filter(d -> d.gated() && d.tunnelNamed()).map(Decision::name).toList();
-            List<String> ports = decisions.stream().filter(d -> d.gated() && d.detail().startsWith(PORT_OF)).map(Decision::name).toList();
-            return new Gate(gated, tunnelNamed, ports);
+            List<String> bridges = decisions.stream().filter(d -> d.gated() && !d.bridge().isEmpty()).map(Decision::bridge).toList();
+            return new Gate(gated, tunnelNamed, bridges);
         }
 
         /** Links whose names were refused: not gated, and {@code status} fails for them. */
@@ -88,8 +89,6 @@ public final class LinkGate {
             return decisions.stream().filter(d -> d.treatment() == Treatment.REFUSED_NAME).toList();
         }
     }
-
-    private static final String PORT_OF = "port of ";
 
     /**
      * @param links the kernel's links
@@ -109,7 +108,7 @@ public final class LinkGate {
             String problem = Validate.interfaceNameProblem(l.name());
             Link master = byName.get(l.master());
             String detail = master == null ? "" : switch (master.kind()) {
-                case "bridge" -> PORT_OF + l.master();
+                case "bridge" -> "port of " + l.master();
                 case "bond", "team" -> "slave of " + l.master();
                 default -> "in " + l.master();
             };
@@ -135,7 +134,9 @@ public final class LinkGate {
             } else {
                 t = Treatment.GATED;
             }
-            out.add(new Decision(Validate.printable(l.name()), l.kind(), t, detail, tunnelNamed && t == Treatment.GATED));
+            String bridge = master != null && master.kind().equals("bridge") && Validate.interfaceNameProblem(master.name()) == null
+                    ? master.name() : "";
+            out.add(new Decision(Validate.printable(l.name()), l.kind(), t, detail, tunnelNamed && t == Treatment.GATED, bridge));
         }
         return new Report(out);
     }

@@ -203,8 +203,13 @@ public final class KillSwitch {
      * the links are then read again and it is tried twice more.
      */
     private Policy install(Config config, Policy policy) throws NftException {
+        return install(config, policy, null);
+    }
+
+    /** {@link #install(Config, Policy)} with the hooks the kernel holds already read ({@code hooked}; null: not yet). */
+    private Policy install(Config config, Policy policy, Set<String> hooked) throws NftException {
         for (int attempt = 1; ; attempt++) {
-            Set<String> hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
+            if (hooked == null || attempt > 1) hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
             Policy gated = policy.withGate(gate(config, hooked).gate());
             try {
                 nft.apply(NftScript.install(gated, hooked));
@@ -247,8 +252,9 @@ public final class KillSwitch {
             if (!nft.tableExists()) return false;
             Set<String> hooked = nft.gateHooks();
             LinkGate.Report report = gate(config, hooked);
-            if (new java.util.TreeSet<>(report.gate().links()).equals(hooked) && nft.readGate() != null) return false;
-            Policy loaded = install(config, PolicyBuilder.build(config, store.load(), clock.instant()));
+            // (a gate table gone altogether is the ruleset monitor's to repair)
+            if (new java.util.TreeSet<>(report.gate().links()).equals(hooked)) return false;
+            Policy loaded = install(config, PolicyBuilder.build(config, store.load(), clock.instant()), hooked);
             LOG.info("the link-level gate now hooks {} (it hooked {}) (asked by {})", loaded.gate().links(), hooked, actor);
             return true;
         }
@@ -579,6 +585,16 @@ public final class KillSwitch {
      */
     public Explanation explain(IpAddress to, Protocol protocol, Integer port, Integer sourcePort, String viaInterface,
             Routes routes) throws ConfigException, NftException, IOException {
+        return explain(to, protocol, port, sourcePort, viaInterface, false, routes);
+    }
+
+    /**
+     * {@link #explain(IpAddress, Protocol, Integer, Integer, String, Routes)}, or with {@code belowIp} as a frame
+     * written below IP (an AF_PACKET socket, a macvlan child, a bridged guest) leaving by that interface, which the
+     * link-level gate alone judges.
+     */
+    public Explanation explain(IpAddress to, Protocol protocol, Integer port, Integer sourcePort, String viaInterface,
+            boolean belowIp, Routes routes) throws ConfigException, NftException, IOException {
         Packet probe = new Packet(to, protocol, port, sourcePort, viaInterface);   // validates before any command
         Config config = config();
         Policy policy = current(config);
@@ -586,6 +602,9 @@ public final class KillSwitch {
         Packet packet = new Packet(probe.destination(), protocol, port, sourcePort, dev);
         Nft.Listing kernel = nft.readTable();
         List<String> differences = kernel == null ? List.of() : differences(policy, kernel);
-        return new Explanation(packet, Explain.decide(policy, packet), kernel != null, differences);
+        Explain.Verdict verdict = belowIp ? null : Explain.decide(policy, packet);
+        // the gate sees what the output chain let out (or, below IP, everything written to the link)
+        Explain.LinkVerdict link = verdict == null || verdict.allowed() ? Explain.decideAtLink(policy, packet) : null;
+        return new Explanation(packet, verdict, link, belowIp, kernel != null, differences);
     }
 }

@@ -149,7 +149,7 @@ class NftScriptTest {
 
     /** The example's links on a laptop with a dock: a NIC, Wi-Fi, a bridge port, and a stand-in tunnel named like tun*. */
     private static Policy gated(Policy p) {
-        return p.withGate(new Gate(List.of("enp0s31f6", "wlp2s0", "tun-lab", "vnet0"), List.of("tun-lab"), List.of("enp0s31f6", "vnet0")));
+        return p.withGate(new Gate(List.of("enp0s31f6", "wlp2s0", "tun-lab", "vnet0"), List.of("tun-lab"), List.of("br0")));
     }
 
     @Test
