@@ -30,17 +30,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the service's repair after {@code nft flush ruleset} holds it too. DHCP, SLAAC and neighbour resolution keep
  * working under it. Frames are counted at the ISP's end of each link by a {@code netdev} ingress meter
  * ({@link LinkMeter}), which sees every frame that arrives there, IP or not; each guarded count has an unguarded
- * contrast in the same test that must be above 0.
- *
- * <p>Harness check without the product's gate: {@code -Dkillswitch.lab.standInGate=true} loads, after each
- * {@code enable}, a hand-written {@code table netdev lab_standin} with what the gate lets out (ARP by
- * {@code ether type}, DHCP, DHCPv6, RS/NS/NA, the endpoint, the LAN when allowed); the tests that need the
- * service (a hot-plugged link, the repair) and the br_netfilter forward rule cannot be stood in for.
+ * contrast in the same test that must be above 0 (the proof that the harness counts what it should).
  */
 class LinkGateLabTest {
     private static final int PORT = 9999;
     private static final int ENDPOINT_PORT = 51820;
-    private static final String STAND_IN = "killswitch.lab.standInGate";
     private static final String LAN_CONFIG = "[lan]\nallow = %s\nnetworks = [\"198.51.100.0/24\", \"2001:db8:1::/64\"]\n";
     private static final String DNS_OFF = "[dns]\nmode = \"off\"\n";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -77,7 +71,6 @@ class LinkGateLabTest {
         meter.reset();
 
         ks.check("enable");
-        standIn(false, lab.clientPhys());
         long droppedBefore = droppedLink();
         Map<String, Outcome> gatedSent = sendOnPhys(FrameSender.ALL, 20);
         Proc.sleep(100);
@@ -86,7 +79,6 @@ class LinkGateLabTest {
         meter.reset();
 
         ks.check("disable");
-        standInOff();
         Map<String, Outcome> afterSent = sendOnPhys(FrameSender.ALL, 20);
         Proc.sleep(100);
         Map<String, Long> after = counts(meter, FrameSender.ALL);
@@ -129,10 +121,8 @@ class LinkGateLabTest {
 
             Map<String, Long> open = childBursts(child, meter);
             ks.check("enable");
-            standIn(false, lab.clientPhys());
             Map<String, Long> lanBlocked = childBursts(child, meter);
             ks.check("allow-lan", "on");
-            standIn(true, lab.clientPhys());
             Map<String, Long> lanAllowed = childBursts(child, meter);
 
             String report = String.format("macvlan child of %s, 25 IPv4 + 25 IPv6 datagrams to the public address (pub) "
@@ -170,6 +160,7 @@ class LinkGateLabTest {
         String phys = lab.clientPhys();
         String guest = lab.prefix() + "-g";
         Netns.add(guest);
+        boolean passed = false;
         try {
             // the usual libvirt/Proxmox layout: the host's addresses on br0, the physical link and the VM's tap its ports
             Netns.ip(c, "link", "add", "br0", "address", FrameSender.mac(c, phys), "type", "bridge", "forward_delay", "0");
@@ -208,7 +199,6 @@ class LinkGateLabTest {
             }
 
             ks.check("enable");
-            standIn(true, phys, "vnet0");
             Map<String, Map<String, Object>> gated = new LinkedHashMap<>();
             for (int brnf : new int[] {0, 1}) {
                 brNetfilter(brnf);
@@ -248,7 +238,13 @@ class LinkGateLabTest {
             }
             assertEquals(gated.get("br_netfilter=0").get("guest_lan"), gated.get("br_netfilter=1").get("guest_lan"),
                     "the guest's LAN datagrams: the same count with br_netfilter off and on: " + report);
+            passed = true;
         } finally {
+            if (!passed) {
+                System.out.println("[link-gate] the client's forward chain and bridge ports:\n"
+                        + lab.execInClient("nft", "list", "chain", "inet", "killswitch", "forward").output()
+                        + lab.execInClient("nft", "list", "set", "inet", "killswitch", "bridge_ports").output());
+            }
             Netns.delete(guest);
         }
     }
@@ -358,6 +354,7 @@ class LinkGateLabTest {
         long openPlain = lab.packets("plain");
         long openFrameCount = meter.packets("frames");
         lab.resetCounter("plain");
+        lab.resetCounter("pacer_ip");
         meter.reset();
 
         ks.check("enable");
@@ -429,7 +426,6 @@ class LinkGateLabTest {
         Path dir = Files.createTempDirectory("ks-gate-dhcp");
         try {
             ks.check("enable");
-            standIn(false, phys);
 
             // DHCP: busybox udhcpc writes its DISCOVER and REQUEST with a packet socket, below the inet table
             lab.startInIsp("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
@@ -462,7 +458,6 @@ class LinkGateLabTest {
 
             // neighbours: the cache emptied, then the ISP router pinged with the LAN allowed
             ks.check("allow-lan", "on");
-            standIn(true, phys);
             meter.reset();
             Netns.ip(lab.clientNs(), "neigh", "flush", "dev", phys);
             Probe ping4 = ping(lab.clientNs(), ISP_V4);
@@ -523,10 +518,9 @@ class LinkGateLabTest {
         return true;
     }
 
-    /** The gate's {@code dropped_link} counter in the client namespace (the stand-in's with it); 0 when there is none. */
+    /** The gate's {@code dropped_link} counter in the client namespace; 0 when there is none. */
     private long droppedLink() {
-        String table = Boolean.getBoolean(STAND_IN) ? "lab_standin" : "killswitch";
-        Sh.Result r = lab.execInClient("nft", "-j", "list", "counter", "netdev", table, "dropped_link");
+        Sh.Result r = lab.execInClient("nft", "-j", "list", "counter", "netdev", "killswitch", "dropped_link");
         if (!r.ok()) return 0;
         try {
             for (JsonNode item : JSON.readTree(r.stdout()).path("nftables")) {
@@ -536,35 +530,5 @@ class LinkGateLabTest {
             throw new IllegalStateException(r.describe(), e);
         }
         return 0;
-    }
-
-    /**
-     * With -Dkillswitch.lab.standInGate=true: (re)loads a hand-written stand-in for the product's gate on
-     * {@code devices} in the client namespace, with what issue 26 lets out. Otherwise nothing.
-     */
-    private void standIn(boolean lanAllowed, String... devices) {
-        if (!Boolean.getBoolean(STAND_IN)) return;
-        StringBuilder nft = new StringBuilder("table netdev lab_standin\ndelete table netdev lab_standin\n")
-                .append("table netdev lab_standin {\n  counter dropped_link {}\n");
-        for (String dev : devices) {
-            nft.append("  chain egress_").append(dev).append(" { type filter hook egress device \"").append(dev)
-                    .append("\" priority filter; policy drop; jump gate; }\n");
-        }
-        nft.append("  chain gate {\n")
-                .append("    ether type arp accept\n")
-                .append("    ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept\n")
-                .append("    ip6 daddr ff02::1:2 udp sport 546 udp dport 547 accept\n")
-                .append("    ip6 daddr { fe80::/10, ff02::/16 } ip6 hoplimit 255 icmpv6 type { nd-router-solicit, "
-                        + "nd-neighbor-solicit, nd-neighbor-advert } accept\n")
-                .append("    ip daddr " + PUBLIC_V4 + " udp dport " + ENDPOINT_PORT + " accept\n");
-        if (lanAllowed) {
-            nft.append("    ip daddr 198.51.100.0/24 accept\n    ip6 daddr 2001:db8:1::/64 accept\n");
-        }
-        nft.append("    counter name dropped_link drop\n  }\n}\n");
-        lab.nftInClient(nft.toString());
-    }
-
-    private void standInOff() {
-        if (Boolean.getBoolean(STAND_IN)) lab.execInClient("nft", "delete", "table", "netdev", "lab_standin");
     }
 }
