@@ -388,8 +388,8 @@ class LinkGateLabTest {
                             + "frames (300/s each of %s): no kill switch, 1 s: %d packets (IP layer) and %d frames at the "
                             + "ISP; service running: %d packets and %d frames (of them the pacer's: %d packets, %d frames; "
                             + "the rest written by AF_PACKET); netdev guard table held: %s; both tables back "
-                            + "at the end: %s; pacer %s; frames %s; ms to both tables listed, per flush (-1: not within "
-                            + "150 ms): %s", kinds, openPlain, openFrameCount, plain, frameCount, pacerIp, pacerL2, linkGuard, back, totals,
+                            + "at the end: %s; pacer %s; frames %s; per flush, ms from the flush to a check 150 ms later that "
+                            + "found both tables listed (-1: not yet): %s", kinds, openPlain, openFrameCount, plain, frameCount, pacerIp, pacerL2, linkGuard, back, totals,
                     sent, backMs);
             System.out.println("[link-gate] " + report);
             assertTrue(openPlain > 0 && openFrameCount > 0, "unguarded contrast: packets and frames reach the ISP: " + report);
