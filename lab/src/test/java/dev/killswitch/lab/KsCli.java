@@ -4,6 +4,7 @@ import dev.killswitch.exec.CommandRunner;
 import dev.killswitch.dns.DnsGuard;
 import dev.killswitch.exec.ProcessRunner;
 import dev.killswitch.nft.Nft;
+import dev.killswitch.routing.LinkSource;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.state.StateStore;
 import java.io.IOException;
@@ -147,7 +148,8 @@ final class KsCli {
     KillSwitch inProcess(Clock clock) {
         ProcessRunner real = new ProcessRunner();
         CommandRunner inNs = (argv, stdin) -> real.run(Sh.inNs(ns, argv), stdin);
-        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), clock, "lab test", DnsGuard.disabled());
+        return new KillSwitch(config, new StateStore(stateDir), new Nft(inNs), clock, "lab test", DnsGuard.disabled())
+                .withLinks(LinkSource.ip(inNs));
     }
 
     static String javaBin() {

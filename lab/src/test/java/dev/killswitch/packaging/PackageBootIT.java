@@ -73,6 +73,15 @@ class PackageBootIT {
     }
 
     @Test
+    void theBootFileHoldsTheLinkGateForTheLinksThereAtEnable() {
+        assertEquals("host0.nft,", get("boot_link_hooks"), "'enable --persist' wrote the hook of the link it found");
+        assertEquals("0", get("armed_boot_hook_refused"), "no hook refused at boot (journal)");
+        assertEquals("1", get("armed_boot_hook_loaded"), "killswitch-boot.service loaded host0's hook (journal)");
+        assertTrue(get("armed_gate_hooks").contains("chain egress_host0,"), "the gate hooks host0 at boot: " + get("armed_gate_hooks"));
+        assertEquals("", get("control_gate_hooks"), "without the baseline unit nothing hooks the link: " + get("control_gate_hooks"));
+    }
+
+    @Test
     void armedNoBootPingArrives() {
         assertEquals(0, number("armed_pings"), "echo requests from the guest's boot ping that reached the bridge");
         assertTrue(get("armed_ping_unit").startsWith("inactive"), "the ping unit ran: " + get("armed_ping_unit"));
