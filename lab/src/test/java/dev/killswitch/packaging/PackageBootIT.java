@@ -74,7 +74,8 @@ class PackageBootIT {
 
     @Test
     void theBootFileHoldsTheLinkGateForTheLinksThereAtEnable() {
-        assertEquals("host0.nft,", get("boot_link_hooks"), "'enable --persist' wrote the hook of the link it found");
+        // the veth pair made for it: both ends are links a frame could leave by
+        assertEquals("host0.nft,host0peer.nft,", get("boot_link_hooks"), "'enable --persist' wrote the hooks of the links it found");
         assertEquals("0", get("armed_boot_hook_refused"), "no hook refused at boot (journal)");
         assertEquals("1", get("armed_boot_hook_loaded"), "killswitch-boot.service loaded host0's hook (journal)");
         assertTrue(get("armed_gate_hooks").contains("chain egress_host0,"), "the gate hooks host0 at boot: " + get("armed_gate_hooks"));
@@ -140,7 +141,8 @@ class PackageBootIT {
         assertEquals(0, number("tables_after_remove"), "killswitch tables (plain and guard) in the kernel after apt remove");
         assertEquals("inactive", get("service_after_remove"), "apt remove stops the service");
         // what docs/install.md says apt remove leaves
-        assertEquals("etc/killswitch etc/killswitch/boot.nft etc/killswitch/killswitch.toml", get("left_after_remove"));
+        assertEquals("etc/killswitch etc/killswitch/boot.nft etc/killswitch/boot.nft.d etc/killswitch/boot.nft.d/host0.nft "
+                + "etc/killswitch/boot.nft.d/host0peer.nft etc/killswitch/killswitch.toml", get("left_after_remove"));
     }
 
     @Test
