@@ -20,6 +20,7 @@ import dev.killswitch.policy.Explain;
 import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.routing.Blocking;
 import dev.killswitch.routing.IpRoutes;
+import dev.killswitch.routing.LinkGate;
 import dev.killswitch.service.Explanation;
 import dev.killswitch.service.KillSwitch;
 import dev.killswitch.service.RequestDispatcher;
@@ -554,8 +555,34 @@ final class Commands {
             else tamper.putNull("last_at");
             if (s.tamper().what() != null) tamper.put("last", s.tamper().what());
             else tamper.putNull("last");
+            linksJson(root.putObject("link_gate"), s.links());
             warningsJson(root, s.warnings());
             return MAPPER.writeValueAsString(root) + "\n";
+        }
+
+        /** Each link: its name, kind, whether gated and hooked, and why (not). */
+        private static void linksJson(ObjectNode gate, Status.Links links) {
+            ArrayNode list = gate.putArray("links");
+            for (LinkGate.Decision d : links.report().decisions()) {
+                ObjectNode o = list.addObject();
+                o.put("name", d.name());
+                o.put("kind", d.kind().isEmpty() ? "physical" : d.kind());
+                o.put("gated", d.gated());
+                o.put("hooked", links.hooked().contains(d.name()));
+                o.put("treatment", d.treatment().name().toLowerCase(java.util.Locale.ROOT));
+                o.put("why", d.describe());
+                if (d.tunnelNamed()) o.put("granted_tunnel_passes", true);
+            }
+        }
+
+        private static void linksText(StringBuilder b, Status.Links links) {
+            List<LinkGate.Decision> ds = links.report().decisions();
+            for (int i = 0; i < ds.size(); i++) {
+                LinkGate.Decision d = ds.get(i);
+                b.append(i == 0 ? "  links:      " : "              ").append(d.name()).append(": ").append(d.describe());
+                if (d.gated() && !links.hooked().contains(d.name())) b.append(" -- NOT HOOKED in the kernel");
+                b.append('\n');
+            }
         }
 
         /** The owner's checks' warnings: a "warnings" list, always there (empty when none stands). */
@@ -730,6 +757,7 @@ final class Commands {
             b.append("  tampering:  ").append(s.tamper().count() == 0 ? "none seen by the service"
                     : s.tamper().count() + " change(s) by others repaired; the last at " + s.tamper().last() + ": "
                     + s.tamper().what()).append('\n');
+            linksText(b, s.links());
             blockingText(b, s);
             nmProfilesText(b, s);
             if (s.matchesConfig()) b.append("  kernel:     matches the config\n");

@@ -29,7 +29,8 @@ public record Config(
         List<Integer> inboundTcpPorts,
         NmProfileChoice networkManager,
         Gateway gateway,
-        Guests guests) {
+        Guests guests,
+        List<String> linkGateExclude) {
 
     public static final List<Network> DEFAULT_LAN_NETWORKS = List.of(
             Network.parse("10.0.0.0/8"), Network.parse("172.16.0.0/12"), Network.parse("192.168.0.0/16"),
@@ -46,6 +47,23 @@ public record Config(
         java.util.Objects.requireNonNull(networkManager, "networkManager");
         java.util.Objects.requireNonNull(gateway, "gateway");
         java.util.Objects.requireNonNull(guests, "guests");
+        linkGateExclude = List.copyOf(linkGateExclude);
+    }
+
+    /** Without {@code link_gate.exclude}: every link the gate knows is gated. */
+    public Config(Path source, List<String> tunnelInterfaces, boolean tunnelAllowEthernet, List<Endpoint> endpoints,
+            boolean lanAllow, List<Network> lanNetworks, boolean lanAllowPublic, List<IpAddress> dnsServers,
+            DnsMode dnsMode, DnsOverTls dnsOverTls, List<Integer> inboundTcpPorts, NmProfileChoice networkManager,
+            Gateway gateway, Guests guests) {
+        this(source, tunnelInterfaces, tunnelAllowEthernet, endpoints, lanAllow, lanNetworks, lanAllowPublic, dnsServers,
+                dnsMode, dnsOverTls, inboundTcpPorts, networkManager, gateway, guests, List.of());
+    }
+
+    /** The interfaces behind this machine: {@code gateway.interfaces} then {@code guests.interfaces}. */
+    public List<String> downstreamInterfaces() {
+        List<String> all = new java.util.ArrayList<>(gateway.interfaces());
+        all.addAll(guests.interfaces());
+        return all;
     }
 
     /** Without the {@code [networkmanager]}, {@code [gateway]} and {@code [guests]} tables: their defaults. */

@@ -102,10 +102,13 @@ public final class ConfigCache {
             for (String p : profiles) {
                 if (NmProfileChoice.nameProblem(p) != null) return null;
             }
+            // a cache written before [link_gate] existed lacks it: parse the file
+            if (root.get("link_gate_exclude") == null) return null;
+            List<String> gateExclude = patterns(root.get("link_gate_exclude"));
             return new Config(file, tunnels, Boolean.TRUE.equals(root.get("tunnel_allow_ethernet")), endpoints,
                     Boolean.TRUE.equals(root.get("lan_allow")), lan, allowPublic, dns,
                     DnsMode.parse((String) root.get("dns_mode")), DnsOverTls.parse((String) root.get("dns_over_tls")), inbound,
-                    new NmProfileChoice(systemProfiles, profiles), gateway, guests);
+                    new NmProfileChoice(systemProfiles, profiles), gateway, guests, gateExclude);
         } catch (IOException | RuntimeException e) {
             return null; // no cache, or one that does not read: parse the file
         }
@@ -157,6 +160,7 @@ public final class ConfigCache {
         Guests v = c.guests();
         root.put("guests", Map.of("interfaces", v.interfaces(), "tcp_ports", longs(v.tcpPorts()), "udp_ports",
                 longs(v.udpPorts())));
+        root.put("link_gate_exclude", c.linkGateExclude());
         try {
             AtomicFiles.write(cacheFile, Json.write(root));
         } catch (IOException e) {

@@ -25,7 +25,7 @@ public final class ConfigLoader {
 
     /** The keys each section may hold ("" holds the sections); docs/man/killswitch.toml.5.adoc documents each. */
     static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager", "gateway", "guests"),
+            "", Set.of("tunnel", "endpoint", "lan", "dns", "inbound", "networkmanager", "gateway", "guests", "link_gate"),
             "tunnel", Set.of("interfaces", "allow_ethernet"),
             "endpoint", Set.of("address", "port", "protocol"),
             "lan", Set.of("allow", "networks", "allow_public"),
@@ -33,7 +33,8 @@ public final class ConfigLoader {
             "inbound", Set.of("tcp_ports"),
             "networkmanager", Set.of("system_profiles", "profiles"),
             "gateway", Set.of("interfaces", "networks", "masquerade", "tcp_ports", "udp_ports"),
-            "guests", Set.of("interfaces", "tcp_ports", "udp_ports"));
+            "guests", Set.of("interfaces", "tcp_ports", "udp_ports"),
+            "link_gate", Set.of("exclude"));
 
     private ConfigLoader() {}
 
@@ -142,8 +143,10 @@ public final class ConfigLoader {
             checkNoOverlap(List.of(Map.entry("tunnel.interfaces", interfaces),
                     Map.entry("gateway.interfaces", gateway.interfaces()), Map.entry("guests.interfaces", guests.interfaces())));
 
+            List<String> gateExclude = list(table(root, "link_gate"), "link_gate.exclude", List.of(), ConfigLoader::interfacePattern);
+
             return new Config(file, interfaces, allowEthernet, endpoints, lanAllow, networks, allowPublic, servers, mode,
-                    overTls, tcpPorts, new NmProfileChoice(systemProfiles, profiles), gateway, guests);
+                    overTls, tcpPorts, new NmProfileChoice(systemProfiles, profiles), gateway, guests, gateExclude);
         }
 
         private Gateway gateway(JsonNode t) throws ConfigException {

@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  *       ({@link NmGrants}): a VPN's activated signal at once, for that VPN alone, a signal that can end one
  *       at once, the others once the signals settle; with no bus it keeps serving everything else;</li>
  *   <li>resolv.conf ({@link DnsWatch}): another program's rewrite while a tunnel with resolvers is up;</li>
+ *   <li>the links ({@code ip monitor link}): a link that appears, comes back or goes gets its link-level gate
+ *       hook or loses it ({@link KillSwitch#refreshLinks});</li>
  *   <li>the ruleset ({@link RulesetMonitor}): another process changed our table (a flush of the ruleset,
  *       the table deleted, a rule changed); the worker compares the kernel with the state and, when they
  *       differ, puts the whole table back in one transaction and logs who did what;</li>
@@ -71,6 +73,8 @@ public final class Daemon {
     private volatile Helpers.Session session;
     /** {@code nft monitor} (null when it cannot start); restarted when it dies (worker thread only). */
     private Helpers.Monitor monitor;
+    /** {@code ip monitor link} (null when it cannot start); restarted when it dies (worker thread only). */
+    private Helpers.Monitor linkMonitor;
 
     /** Changes to our table by other processes, as the ruleset monitor saw them; the worker repairs. */
     private final BlockingQueue<RulesetMonitor.Change> tampering = new LinkedBlockingQueue<>();
@@ -89,7 +93,7 @@ public final class Daemon {
     /** Object paths of VPNs whose VpnStateChanged said activated: each read alone and granted (worker thread). */
     private final BlockingQueue<String> activatedVpns = new LinkedBlockingQueue<>();
 
-    private enum Event { START, NETWORK_MANAGER, NETWORK_MANAGER_SETTLING, VPN_ACTIVATED, NM_PROFILES, NM_PROFILE_SAVED, RESOLV_CONF, RULESET, WOKEN, REQUEST, STOP }
+    private enum Event { START, NETWORK_MANAGER, NETWORK_MANAGER_SETTLING, VPN_ACTIVATED, NM_PROFILES, NM_PROFILE_SAVED, RESOLV_CONF, RULESET, LINKS, WOKEN, REQUEST, STOP }
 
     /** NetworkManager's saved VPN profiles and the holes for their servers (worker thread, hints from the bus). */
     private NmProfiles nmProfiles;
@@ -162,6 +166,7 @@ public final class Daemon {
             }
         } finally {
             if (monitor != null) monitor.close();
+            if (linkMonitor != null) linkMonitor.close();
             if (session != null) session.close();
             stopped.countDown();
         }
@@ -173,6 +178,21 @@ public final class Daemon {
         nmProfiles = new NmProfiles(store, log, clock);
         session = startNftSession();
         monitor = startRulesetMonitor();
+        linkMonitor = startLinkMonitor();
+    }
+
+    /**
+     * {@code ip monitor link}, whose events make the worker put the gate's hooks on the links there are now (null,
+     * logged, when it cannot start: links are then gated when the table is next loaded whole). Started before the
+     * start's own load, so that no link that appears meanwhile is missed.
+     */
+    private Helpers.Monitor startLinkMonitor() {
+        try {
+            return helpers.startLinkMonitor(() -> events.add(Event.LINKS));
+        } catch (IOException e) {
+            log.accept("cannot follow the links (" + e.getMessage() + "): a link that appears is gated only at the next whole load");
+            return null;
+        }
     }
 
     /** The worker's first turn will be the start's ({@link #recoverAtStart}, every read), reading NetworkManager from {@code nm}. */
@@ -278,6 +298,12 @@ public final class Daemon {
     private void restartDeadHelpers() {
         boolean sessionDied = session != null && !session.alive();
         boolean monitorDied = monitor != null && !monitor.alive();
+        if (linkMonitor != null && !linkMonitor.alive()) {
+            log.accept("ip monitor link ended (" + linkMonitor.howItEnded() + "): starting it again");
+            linkMonitor.close();
+            linkMonitor = startLinkMonitor();
+            events.add(Event.LINKS);   // what changed while it was gone
+        }
         if (!sessionDied && !monitorDied) return;
         if (sessionDied) {
             log.accept("the service's nft -i (pid " + session.pid() + ") ended, and the guard table with it: starting it again");
@@ -343,6 +369,7 @@ public final class Daemon {
         if (why.contains(Event.START)) recoverAtStart();
         for (Runnable r; (r = requests.poll()) != null; ) r.run();
         if (why.contains(Event.RULESET)) repairTampering();
+        if (why.contains(Event.LINKS) && !why.contains(Event.START)) refreshLinks();
         if (why.contains(Event.WOKEN)) checkAfterSleep();
         if (why.contains(Event.START) || why.contains(Event.REQUEST)) schedule.pauseEnds(readPauseEnd());
         if (why.contains(Event.NETWORK_MANAGER) || why.contains(Event.START)) schedule.readVpnsNow();
@@ -479,6 +506,16 @@ public final class Daemon {
             as.enableSafeDefault("the config was refused: " + refused.getMessage());
             log.accept("REFUSED the config (" + refused.getMessage() + "): loaded the safe default block instead; "
                     + "fix the config and run 'killswitch enable'");
+        }
+    }
+
+    /** A link came, went or changed: its gate follows (the hooks compared with the links, loaded whole when they differ). */
+    private void refreshLinks() {
+        if (disabledOnPurpose) return;
+        try {
+            ks.withActor("the service, following the links").refreshLinks();
+        } catch (Exception e) {
+            log.accept("could not put the gate on the links there are now: " + e.getMessage());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.killswitch.daemon;
 
 import dev.killswitch.nft.NftSession;
 import dev.killswitch.nft.RulesetMonitor;
+import dev.killswitch.routing.LinkMonitor;
 import dev.killswitch.service.KillSwitch;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,8 +11,9 @@ import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 
 /**
- * Starts the two processes the service keeps beside it, its {@code nft -i} ({@link NftSession}) and {@code nft
- * monitor} ({@link RulesetMonitor}); the worker starts each again when it finds it dead. The seam the worker's unit
+ * Starts the three processes the service keeps beside it, its {@code nft -i} ({@link NftSession}), {@code nft
+ * monitor} ({@link RulesetMonitor}) and {@code ip monitor link} ({@link LinkMonitor}); the worker starts each again
+ * when it finds it dead. The seam the worker's unit
  * tests replace.
  */
 interface Helpers {
@@ -23,6 +25,9 @@ interface Helpers {
      * process that {@code ours} (given its pid) says is not ours; throws when it cannot start.
      */
     Monitor startMonitor(LongPredicate ours, Consumer<RulesetMonitor.Change> onChange) throws IOException;
+
+    /** Starts {@code ip monitor link}: {@code onChange} runs (on its thread) for each link event. */
+    Monitor startLinkMonitor(Runnable onChange) throws IOException;
 
     /** A started {@code nft -i}. */
     interface Session {
@@ -70,6 +75,27 @@ interface Helpers {
                 @Override
                 public void close() {
                     s.close();
+                }
+            };
+        }
+
+        @Override
+        public Monitor startLinkMonitor(Runnable onChange) throws IOException {
+            LinkMonitor m = LinkMonitor.start(onChange);
+            return new Monitor() {
+                @Override
+                public boolean alive() {
+                    return m.alive();
+                }
+
+                @Override
+                public String howItEnded() {
+                    return m.howItEnded();
+                }
+
+                @Override
+                public void close() {
+                    m.close();
                 }
             };
         }

@@ -91,22 +91,61 @@ public final class Nft {
         return new Listing(parse(json.stdout()), text.stdout());
     }
 
-    /**
-     * How the kernel would hold a script: loaded into a new, empty network namespace that
-     * disappears with the command, then read back. Comparing two listings made by the same nft and
-     * kernel avoids guessing nft's canonical forms.
-     */
-    public Listing canonical(String script) throws NftException {
-        String separator = "\n#killswitch-listing#\n";
-        String shell = "nft -f - && nft -j list table " + NftScript.FAMILY + " " + NftScript.TABLE
-                + " && printf '" + separator.replace("\n", "\\n") + "' && nft list table "
-                + NftScript.FAMILY + " " + NftScript.TABLE;
-        CommandRunner.Result r = run(List.of("unshare", "--net", "--", "sh", "-c", shell), script);
-        if (!r.ok()) throw new NftException("cannot load the rendered ruleset in a scratch namespace: " + r.stderr().strip());
-        int cut = r.stdout().indexOf(separator);
-        if (cut < 0) throw new NftException("unexpected output from nft: " + r.stdout());
-        return new Listing(parse(r.stdout().substring(0, cut)), r.stdout().substring(cut + separator.length()));
+    /** The link-level gate's table as the kernel holds it, or null when it is not loaded. */
+    public Listing readGate() throws NftException {
+        CommandRunner.Result json = run(List.of("nft", "-j", "list", "table", NftScript.GATE_FAMILY, NftScript.TABLE), null);
+        if (!json.ok()) return null;
+        CommandRunner.Result text = run(List.of("nft", "list", "table", NftScript.GATE_FAMILY, NftScript.TABLE), null);
+        return new Listing(parse(json.stdout()), text.stdout());
     }
+
+    /**
+     * The links our gate table hooks now (the links of its {@code egress_} chains, whether or not the device is
+     * there); empty when the table is not loaded.
+     */
+    public java.util.Set<String> gateHooks() throws NftException {
+        CommandRunner.Result r = run(List.of("nft", "-j", "list", "chains", NftScript.GATE_FAMILY), null);
+        java.util.Set<String> links = new java.util.TreeSet<>();
+        if (!r.ok()) return links;
+        for (JsonNode item : parse(r.stdout()).path("nftables")) {
+            JsonNode c = item.get("chain");
+            if (c == null || !c.path("table").asText().equals(NftScript.TABLE)) continue;
+            String link = NftScript.hookedLink(c.path("name").asText());
+            if (link != null && dev.killswitch.config.Validate.interfaceNameProblem(link) == null) links.add(link);
+        }
+        return links;
+    }
+
+    /**
+     * How the kernel would hold a script: loaded into a new, empty network namespace that disappears with the
+     * command, then both tables read back. Comparing two listings made by the same nft and kernel avoids guessing
+     * nft's canonical forms. {@code links} (validated names) are made there first as veth links, since an egress
+     * hook needs its device on kernels before 6.16.
+     */
+    public Canonical canonical(String script, List<String> links) throws NftException {
+        String separator = "\n#killswitch-listing#\n";
+        String printSeparator = " && printf '" + separator.replace("\n", "\\n") + "' && ";
+        StringBuilder shell = new StringBuilder();
+        int peer = 0;
+        for (String link : links) {
+            String name = dev.killswitch.config.Validate.interfaceName(link);
+            String peerName;
+            do peerName = "kspeer" + peer++; while (links.contains(peerName));
+            shell.append("ip link add ").append(name).append(" type veth peer name ").append(peerName).append(" && ");
+        }
+        String inet = NftScript.FAMILY + " " + NftScript.TABLE, gate = NftScript.GATE_FAMILY + " " + NftScript.TABLE;
+        shell.append("nft -f - && nft -j list table ").append(inet).append(printSeparator).append("nft list table ").append(inet)
+                .append(printSeparator).append("nft -j list table ").append(gate).append(printSeparator)
+                .append("nft list table ").append(gate);
+        CommandRunner.Result r = run(List.of("unshare", "--net", "--", "sh", "-c", shell.toString()), script);
+        if (!r.ok()) throw new NftException("cannot load the rendered ruleset in a scratch namespace: " + r.stderr().strip());
+        String[] parts = r.stdout().split(java.util.regex.Pattern.quote(separator), -1);
+        if (parts.length != 4) throw new NftException("unexpected output from nft: " + r.stdout());
+        return new Canonical(new Listing(parse(parts[0]), parts[1]), new Listing(parse(parts[2]), parts[3]));
+    }
+
+    /** A rendered script as the kernel would hold it: the {@code inet} table and the link-level gate's. */
+    public record Canonical(Listing table, Listing gate) {}
 
     private CommandRunner.Result run(List<String> argv, String stdin) throws NftException {
         try {

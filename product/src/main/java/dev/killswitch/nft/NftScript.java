@@ -1,6 +1,9 @@
 package dev.killswitch.nft;
 
 import dev.killswitch.config.Endpoint;
+import dev.killswitch.config.Validate;
+import dev.killswitch.policy.Gate;
+import dev.killswitch.policy.GateRule;
 import dev.killswitch.config.IpAddress;
 import dev.killswitch.config.Network;
 import dev.killswitch.policy.Downstream;
@@ -13,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -23,6 +28,8 @@ import java.util.stream.Collectors;
 public final class NftScript {
     public static final String FAMILY = "inet";
     public static final String TABLE = "killswitch";
+    /** The family of the link-level gate's table, {@code netdev killswitch} (same name, other family). */
+    public static final String GATE_FAMILY = "netdev";
 
     /** The counters {@code status} reports: packets dropped by each base chain, and DNS refused. */
     public static final List<String> COUNTERS = List.of("dropped_out", "dropped_dns", "dropped_in", "dropped_forward",
@@ -46,7 +53,7 @@ public final class NftScript {
      * {@code flush table} empties the chains but not the sets, so each set is flushed as well.
      */
     public static String full(Policy policy) {
-        return full(policy, Target.PLAIN);
+        return full(policy, Set.of(), Target.PLAIN);
     }
 
     /**
@@ -89,7 +96,15 @@ public final class NftScript {
 
     /** {@link #full} for both tables. */
     public static Transaction install(Policy policy) {
-        return new Transaction(full(policy), full(policy, Target.GUARD));
+        return install(policy, Set.of());
+    }
+
+    /**
+     * {@link #full} for both tables, taking the hook off each link of {@code staleHooks} (links whose egress chain
+     * the kernel holds, read just before) that the policy no longer gates.
+     */
+    public static Transaction install(Policy policy, Set<String> staleHooks) {
+        return new Transaction(full(policy, staleHooks, Target.PLAIN), full(policy, staleHooks, Target.GUARD));
     }
 
     /** {@link #elementChanges} for both tables. */
@@ -104,22 +119,29 @@ public final class NftScript {
 
     /** The table a script is rendered for: the plain one, or the service's owner-flagged guard. */
     private enum Target {
-        PLAIN(FAMILY + " " + TABLE, "filter", "srcnat"),
-        GUARD(FAMILY + " " + GUARD_TABLE, "filter + 1", "srcnat + 1");
+        PLAIN(FAMILY + " " + TABLE, GATE_FAMILY + " " + TABLE, "filter", "srcnat"),
+        GUARD(FAMILY + " " + GUARD_TABLE, GATE_FAMILY + " " + GUARD_TABLE, "filter + 1", "srcnat + 1");
 
         final String name;
+        /** The same target's link-level gate table. */
+        final String gateName;
         final String priority;
         final String natPriority;
 
-        Target(String name, String priority, String natPriority) {
+        Target(String name, String gateName, String priority, String natPriority) {
             this.name = name;
+            this.gateName = gateName;
             this.priority = priority;
             this.natPriority = natPriority;
         }
 
         /** Creates the table or leaves it as it is. */
         String declare() {
-            return this == PLAIN ? "add table " + name : "table " + name + " { flags owner; }";
+            return declare(name);
+        }
+
+        String declare(String table) {
+            return this == PLAIN ? "add table " + table : "table " + table + " { flags owner; }";
         }
 
         /** The lines as one script; the guard's without comments and blank lines (the plain table's say why). */
@@ -133,37 +155,91 @@ public final class NftScript {
         }
     }
 
-    private static String full(Policy policy, Target t) {
+    private static String full(Policy policy, Set<String> staleHooks, Target t) {
         List<String> s = new ArrayList<>();
         s.add("#!/usr/sbin/nft -f");
         s.add("# killswitch ruleset, rendered from the config; applied as one transaction");
         s.add(t.declare());
         s.add("flush table " + t.name);
         table(s, t);
-        Map<String, List<String>> elements = elements(policy);
-        for (String set : elements.keySet()) s.add("flush set " + t.name + " " + set);
-        elements.forEach((set, values) -> addElements(s, t, set, values));
+        refill(s, t.name, elements(policy));
+        s.add("");
+        s.add("# the link-level gate: what may leave by each physical link, whoever wrote the frame");
+        s.add(t.declare(t.gateName));
+        s.add("flush table " + t.gateName);
+        // a link that is no longer gated (or gone) loses its hook; adding the chain first makes the delete safe
+        // whether the kernel still holds it or dropped it with its device
+        for (String link : new TreeSet<>(staleHooks)) {
+            if (policy.gate().links().contains(link)) continue;
+            s.add("add chain " + t.gateName + " " + hookChain(link));
+            s.add("delete chain " + t.gateName + " " + hookChain(link));
+        }
+        gateTable(s, t, policy.gate());
+        refill(s, t.gateName, gateElements(policy));
         return t.script(s);
+    }
+
+    private static void refill(List<String> s, String table, Map<String, List<String>> elements) {
+        for (String set : elements.keySet()) s.add("flush set " + table + " " + set);
+        elements.forEach((set, values) -> addElements(s, table, set, values));
     }
 
     private static String elementChanges(Policy from, Policy to, Target t) {
-        Map<String, List<String>> before = elements(from);
-        Map<String, List<String>> after = elements(to);
         List<String> s = new ArrayList<>();
-        for (String set : after.keySet()) {
-            if (Objects.equals(before.get(set), after.get(set))) continue;
-            s.add("flush set " + t.name + " " + set);
-            addElements(s, t, set, after.get(set));
-        }
+        changes(s, t.name, elements(from), elements(to));
+        changes(s, t.gateName, gateElements(from), gateElements(to));
         return t.script(s);
     }
 
-    private static String delete(Target t) {
-        return t == Target.PLAIN ? "delete table " + t.name + "\n" : t.declare() + "\ndelete table " + t.name + "\n";
+    private static void changes(List<String> s, String table, Map<String, List<String>> before, Map<String, List<String>> after) {
+        for (String set : after.keySet()) {
+            if (Objects.equals(before.get(set), after.get(set))) continue;
+            s.add("flush set " + table + " " + set);
+            addElements(s, table, set, after.get(set));
+        }
     }
 
-    private static void addElements(List<String> s, Target t, String set, List<String> values) {
-        if (!values.isEmpty()) s.add("add element " + t.name + " " + set + " { " + String.join(", ", values) + " }");
+    private static String delete(Target t) {
+        // the gate's table is declared before its delete: one loaded by an older version has none
+        String gate = t.declare(t.gateName) + "\ndelete table " + t.gateName + "\n";
+        return (t == Target.PLAIN ? "delete table " + t.name + "\n" : t.declare() + "\ndelete table " + t.name + "\n") + gate;
+    }
+
+    private static void addElements(List<String> s, String table, String set, List<String> values) {
+        if (!values.isEmpty()) s.add("add element " + table + " " + set + " { " + String.join(", ", values) + " }");
+    }
+
+    /** The name of a gated link's own egress chain: {@code egress_eth0}. */
+    public static String hookChain(String link) {
+        return HOOK_PREFIX + Validate.interfaceName(link);
+    }
+
+    /** The link a chain of the gate table hooks, or null for a chain that is not a link's ({@code gate}). */
+    public static String hookedLink(String chain) {
+        return chain.startsWith(HOOK_PREFIX) ? chain.substring(HOOK_PREFIX.length()) : null;
+    }
+
+    private static final String HOOK_PREFIX = "egress_";
+
+    /**
+     * One gated link's hook alone, for the boot file's links ({@link #bootLinkHooks}): a script that adds the chain
+     * to a loaded gate table. Loaded on its own, so that a link not there yet at boot fails alone (on kernels before
+     * 6.16 an egress hook needs its device to exist).
+     */
+    private static String linkHook(String link, boolean tunnelNamed) {
+        List<String> s = new ArrayList<>();
+        s.add("# killswitch: the link-level gate on " + link + ", as 'killswitch enable --persist' found it");
+        s.add("table " + Target.PLAIN.gateName + " {");
+        hookChain(s, Target.PLAIN, link, tunnelNamed);
+        s.add("}");
+        return Target.PLAIN.script(s);
+    }
+
+    /** For each gated link of {@code policy}, the script that hooks it alone: link name -> script. */
+    public static Map<String, String> bootLinkHooks(Policy policy) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String link : policy.gate().links()) out.put(link, linkHook(link, policy.gate().tunnelNamed().contains(link)));
+        return out;
     }
 
     /** The contents of every named set, in declaration order. */
@@ -177,7 +253,7 @@ public final class NftScript {
         m.put("dns4", p.dns().stream().filter(a -> !a.v6()).map(IpAddress::text).toList());
         m.put("dns6", p.dns().stream().filter(IpAddress::v6).map(IpAddress::text).toList());
         m.put("inbound_tcp", p.inboundTcp().stream().sorted().map(String::valueOf).toList());
-        m.put("paused", paused(p.pause()));
+        m.put("paused", paused(p.pause(), "ipv4", "ipv6"));
         Downstream d = p.downstream();
         m.put("downstream", d.interfaces().stream().map(n -> '"' + n + '"').toList());
         m.put("gateway", d.gateway().stream().map(n -> '"' + n + '"').toList());
@@ -187,6 +263,16 @@ public final class NftScript {
         m.put("masquerade6", networks(d.masquerade(), true));
         m.put("served_tcp", d.tcpPorts().stream().sorted().map(String::valueOf).toList());
         m.put("served_udp", d.udpPorts().stream().sorted().map(String::valueOf).toList());
+        m.put("bridge_ports", p.gate().bridgePorts().stream().map(n -> '"' + n + '"').toList());
+        return m;
+    }
+
+    /** The contents of every named set of the gate's table, in declaration order. */
+    static Map<String, List<String>> gateElements(Policy p) {
+        Map<String, List<String>> all = elements(p);
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (String set : List.of("tunnels", "endpoints4", "endpoints6", "lan4", "lan6", "inbound_tcp")) m.put(set, all.get(set));
+        m.put("paused", paused(p.pause(), "ip", "ip6"));
         return m;
     }
 
@@ -200,10 +286,11 @@ public final class NftScript {
                 .distinct().collect(Collectors.toList());
     }
 
-    private static List<String> paused(Duration left) {
+    /** A running pause as the two elements of a paused set: the families' names as its type spells them. */
+    private static List<String> paused(Duration left, String v4, String v6) {
         if (left == null || left.toMillis() < 1) return List.of();
         long ms = left.toMillis();
-        return List.of("ipv4 timeout " + ms + "ms", "ipv6 timeout " + ms + "ms");
+        return List.of(v4 + " timeout " + ms + "ms", v6 + " timeout " + ms + "ms");
     }
 
     /**
@@ -232,6 +319,8 @@ public final class NftScript {
         t.add("\tset masquerade6 { type ipv6_addr; flags interval; }");
         t.add("\tset served_tcp { type inet_service; }");
         t.add("\tset served_udp { type inet_service; }");
+        t.add("\t# ports of bridges this machine is on (not downstream): what br_netfilter hands the forward chain");
+        t.add("\tset bridge_ports { type ifname; }");
         for (String c : COUNTERS) t.add("\tcounter " + c + " { }");
         t.add("\tcounter " + PROBE_COUNTER + " { }");
         t.add("");
@@ -272,6 +361,9 @@ public final class NftScript {
         t.add("\t\tmeta nfproto @paused accept");
         t.add("\t\t# between the LAN side and guests' bridges: not the kill switch's business");
         t.add("\t\tiifname @downstream oifname @downstream accept");
+        t.add("\t\t# bridged from one port of a bridge to another (seen here only with br_netfilter): judged by the");
+        t.add("\t\t# link-level gate on the port it leaves by, as it is without br_netfilter");
+        t.add("\t\tiifname @bridge_ports oifname @bridge_ports accept");
         t.add("\t\t# the gateway forwards only its LAN's own sources");
         t.add("\t\tiifname @gateway ip saddr != @gateway_sources4 counter name \"dropped_forward\" drop");
         t.add("\t\tiifname @gateway ip6 saddr != @gateway_sources6 counter name \"dropped_forward\" drop");
@@ -302,5 +394,43 @@ public final class NftScript {
         OutputRule.REFUSE_CHAIN.forEach(rule -> t.add("\t\t" + rule.nft()));
         t.add("\t}");
         t.add("}");
+    }
+
+    /** The link-level gate's table: its sets, its counter, the gate chain ({@link GateRule}) and one hook per link. */
+    private static void gateTable(List<String> t, Target target, Gate gate) {
+        t.add("table " + target.gateName + " {");
+        if (target == Target.GUARD) t.add("\tflags owner");
+        t.add("\tset tunnels { type ifname; flags interval; }");
+        t.add("\tset endpoints4 { type ipv4_addr . inet_proto . inet_service; }");
+        t.add("\tset endpoints6 { type ipv6_addr . inet_proto . inet_service; }");
+        t.add("\tset lan4 { type ipv4_addr; flags interval; }");
+        t.add("\tset lan6 { type ipv6_addr; flags interval; }");
+        t.add("\tset inbound_tcp { type inet_service; }");
+        t.add("\t# a pause holds the ethertypes ip and ip6 with a timeout: the kernel ends it, no process needed");
+        t.add("\tset paused { type ether_type; flags timeout; }");
+        t.add("\tcounter " + GateRule.COUNTER + " { }");
+        t.add("");
+        t.add("\t# every gated link's egress chain jumps here: frames of the IP stack, of raw sockets, of macvlan");
+        t.add("\t# children and of bridged guests alike");
+        t.add("\tchain gate {");
+        for (GateRule rule : GateRule.values()) {
+            rule.comment().forEach(line -> t.add("\t\t# " + line));
+            t.add("\t\t" + rule.rule().nft());
+        }
+        t.add("\t}");
+        for (String link : gate.links()) {
+            t.add("");
+            hookChain(t, target, link, gate.tunnelNamed().contains(link));
+        }
+        t.add("}");
+    }
+
+    /** A link's egress chain: its policy drops what an emptied chain would let through; a granted tunnel named like it passes. */
+    private static void hookChain(List<String> t, Target target, String link, boolean tunnelNamed) {
+        t.add("\tchain " + hookChain(link) + " {");
+        t.add("\t\ttype filter hook egress device \"" + link + "\" priority " + target.priority + "; policy drop;");
+        if (tunnelNamed) t.add("\t\t" + GateRule.grantedTunnel().nft());
+        t.add("\t\tjump gate");
+        t.add("\t}");
     }
 }

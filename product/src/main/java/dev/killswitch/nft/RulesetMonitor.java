@@ -22,7 +22,8 @@ import org.apache.commons.exec.DefaultExecutor;
  * Follows {@code nft monitor} and reports every change another process made to our table: a flush of the
  * ruleset, a deletion of the table, a rule, set or element changed. nft prints the events of one
  * transaction and then {@code # new generation N by process PID (NAME)}; a generation made by one of our
- * own processes ({@code ours}) is ignored, one that touched {@code inet killswitch} is handed to
+ * own processes ({@code ours}) is ignored, one that touched {@code inet killswitch} or the gate's
+ * {@code netdev killswitch} is handed to
  * {@code onTamper} as a {@link Change} (the table's own events first, then the rest in nft's order). Runs until {@link #close()}.
  * <p>
  * {@link #start} returns once nft follows the ruleset: nft says nothing when its netlink subscription is in
@@ -32,6 +33,8 @@ import org.apache.commons.exec.DefaultExecutor;
 public final class RulesetMonitor implements AutoCloseable {
     private static final Pattern GENERATION = Pattern.compile("# new generation \\d+ by process (\\d+) \\((.*)\\)");
     private static final String OUR_TABLE = " " + NftScript.FAMILY + " " + NftScript.TABLE;
+    /** The link-level gate's table, which is ours too. */
+    private static final String OUR_GATE = " " + NftScript.GATE_FAMILY + " " + NftScript.TABLE;
     /** A transaction that leaves the ruleset as it was and makes nft monitor print a generation. */
     private static final String PROBE = "add table inet killswitch_monitor_probe\ndelete table inet killswitch_monitor_probe\n";
     /** How long {@link #start} waits for nft monitor to print the probe's generation. */
@@ -145,7 +148,7 @@ public final class RulesetMonitor implements AutoCloseable {
             long pid = Long.parseLong(m.group(1));
             // the table's own events first ("delete table inet killswitch" says more than its 60 rules)
             List<String> touching = pending.stream().filter(RulesetMonitor::touchesOurTable)
-                    .sorted(java.util.Comparator.comparing(e -> !e.endsWith(OUR_TABLE))).toList();
+                    .sorted(java.util.Comparator.comparing(e -> !e.endsWith(OUR_TABLE) && !e.endsWith(OUR_GATE))).toList();
             pending.clear();
             if (touching.isEmpty() || ours.test(pid)) return;
             onTamper.accept(new Change(pid, m.group(2), List.copyOf(touching.subList(0, Math.min(MAX_LINES, touching.size()))),
@@ -154,9 +157,13 @@ public final class RulesetMonitor implements AutoCloseable {
     }
 
     private static boolean touchesOurTable(String event) {
-        int at = event.indexOf(OUR_TABLE);
+        return names(event, OUR_TABLE) || names(event, OUR_GATE);
+    }
+
+    private static boolean names(String event, String table) {
+        int at = event.indexOf(table);
         if (at < 0) return false;
-        int end = at + OUR_TABLE.length();
+        int end = at + table.length();
         return end == event.length() || event.charAt(end) == ' ';
     }
 }

@@ -16,7 +16,18 @@ public final class TableComparison {
 
     /** The differences, empty when the kernel holds exactly what is expected. */
     public static List<String> differences(Nft.Listing expected, Nft.Listing actual) {
-        if (actual == null) return List.of("table " + NftScript.FAMILY + " " + NftScript.TABLE + " is not loaded in the kernel");
+        return differences(NftScript.FAMILY + " " + NftScript.TABLE, expected, actual);
+    }
+
+    /** The differences of the table {@code name} ("netdev killswitch"), each naming it unless it is the inet table. */
+    public static List<String> differences(String name, Nft.Listing expected, Nft.Listing actual) {
+        if (actual == null) return List.of("table " + name + " is not loaded in the kernel");
+        List<String> out = compare(expected, actual);
+        if (name.equals(NftScript.FAMILY + " " + NftScript.TABLE)) return out;
+        return out.stream().map(d -> "table " + name + ": " + d).toList();
+    }
+
+    private static List<String> compare(Nft.Listing expected, Nft.Listing actual) {
         Table want = Table.of(expected);
         Table have = Table.of(actual);
         List<String> out = new ArrayList<>();
@@ -82,6 +93,7 @@ public final class TableComparison {
                 if (item.has("chain")) {
                     JsonNode c = item.get("chain");
                     t.chains.put(c.path("name").asText(), c.path("type").asText() + " hook " + c.path("hook").asText()
+                            + (c.has("dev") ? " device " + c.get("dev") : "")
                             + " priority " + c.path("prio").asText() + " policy " + c.path("policy").asText());
                 } else if (item.has("set")) {
                     JsonNode s = item.get("set");

@@ -101,6 +101,20 @@ public sealed interface Match {
         }
     }
 
+    /**
+     * {@code meta protocol @paused}: a pause is running, as the link-level gate tests it (a netdev chain's
+     * {@code meta nfproto} is netdev for every frame, so its set holds the ethertypes ip and ip6).
+     */
+    record PausedAtLink() implements Match {
+        public String nft() {
+            return "meta protocol @paused";
+        }
+
+        public boolean test(Policy policy, Packet packet) {
+            return policy.pause() != null;
+        }
+    }
+
     /** {@code ip daddr . meta l4proto . th dport @endpoints4}: address, protocol and port are one endpoint's. */
     record EndpointIn(Family family) implements Match {
         public String nft() {

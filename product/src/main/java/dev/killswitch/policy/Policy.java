@@ -19,6 +19,7 @@ import java.util.TreeSet;
  * @param inboundTcp local TCP ports that accept connections on any interface
  * @param pause time left of a manual pause, or null when not paused
  * @param downstream the gateway's LAN side and local guests' bridges, or {@link Downstream#NONE}
+ * @param gate the links the link-level gate hooks, read from the kernel; {@link Gate#NONE} from the config alone
  */
 public record Policy(
         SortedSet<String> tunnels,
@@ -27,7 +28,8 @@ public record Policy(
         List<IpAddress> dns,
         List<Integer> inboundTcp,
         Duration pause,
-        Downstream downstream) {
+        Downstream downstream,
+        Gate gate) {
 
     public Policy {
         tunnels = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(tunnels));
@@ -36,6 +38,18 @@ public record Policy(
         dns = List.copyOf(dns);
         inboundTcp = List.copyOf(inboundTcp);
         java.util.Objects.requireNonNull(downstream, "downstream");
+        java.util.Objects.requireNonNull(gate, "gate");
+    }
+
+    /** With nothing gated. */
+    public Policy(SortedSet<String> tunnels, List<Endpoint> endpoints, List<Network> lan, List<IpAddress> dns,
+            List<Integer> inboundTcp, Duration pause, Downstream downstream) {
+        this(tunnels, endpoints, lan, dns, inboundTcp, pause, downstream, Gate.NONE);
+    }
+
+    /** The same policy with these links gated. */
+    public Policy withGate(Gate links) {
+        return new Policy(tunnels, endpoints, lan, dns, inboundTcp, pause, downstream, links);
     }
 
     /** With nothing downstream. */

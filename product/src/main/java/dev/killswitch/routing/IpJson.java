@@ -71,7 +71,8 @@ public final class IpJson {
             JsonNode info = l.path("linkinfo");
             links.add(new Link(name, Validate.printable(info.path("info_kind").asText("")),
                     Validate.printable(info.path("info_data").path("type").asText("")),
-                    Validate.printable(l.path("link_type").asText("")), up));
+                    Validate.printable(l.path("link_type").asText("")), up, Validate.printable(l.path("master").asText("")),
+                    Validate.printable(l.path("link").asText(""))));
         }
         return links;
     }

@@ -19,7 +19,12 @@ import dev.killswitch.control.Request;
 import dev.killswitch.policy.Explain;
 import dev.killswitch.policy.Packet;
 import dev.killswitch.policy.Policy;
+import dev.killswitch.exec.ProcessRunner;
+import dev.killswitch.policy.Gate;
 import dev.killswitch.routing.Blocking;
+import dev.killswitch.routing.Link;
+import dev.killswitch.routing.LinkGate;
+import dev.killswitch.routing.LinkSource;
 import dev.killswitch.routing.Routes;
 import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.state.Grant;
@@ -33,6 +38,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,27 +60,35 @@ public final class KillSwitch {
     private final InterfaceChecks checks;
     /** Shared by the copies {@link #withActor} and {@link #withNftSession} make: one parse per config file change. */
     private final ConfigCache configCache;
+    /** The links the link-level gate hooks are chosen from. */
+    private final LinkSource links;
 
     /**
      * This machine's: the real DNS guard (/etc/resolv.conf or systemd-resolved, as the config's [dns] mode says) and
      * the owner's checks of the config against this machine's links and routes ({@link InterfaceChecks#system()}).
      */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
-        this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()), InterfaceChecks.system());
+        this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()), InterfaceChecks.system(),
+                new ConfigCache(store.dir().resolve("config-cache.json")), LinkSource.ip(new ProcessRunner()));
     }
 
-    /** With {@code dns} and no checks of links and routes ({@link InterfaceChecks#NONE}): tests, a lab's namespace. */
+    /**
+     * With {@code dns}, no checks of links and routes ({@link InterfaceChecks#NONE}) and no links to gate
+     * ({@link LinkSource#NONE}; see {@link #withLinks}): tests, a lab's namespace.
+     */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns) {
         this(configFile, store, nft, clock, actor, dns, InterfaceChecks.NONE);
     }
 
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns,
             InterfaceChecks checks) {
-        this(configFile, store, nft, clock, actor, dns, checks, new ConfigCache(store.dir().resolve("config-cache.json")));
+        this(configFile, store, nft, clock, actor, dns, checks, new ConfigCache(store.dir().resolve("config-cache.json")),
+                LinkSource.NONE);
     }
 
     private KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor, DnsGuard dns,
-            InterfaceChecks checks, ConfigCache configCache) {
+            InterfaceChecks checks, ConfigCache configCache, LinkSource links) {
+        this.links = links;
         this.configCache = configCache;
         this.checks = checks;
         this.configFile = configFile;
@@ -87,12 +101,17 @@ public final class KillSwitch {
 
     /** The same kill switch, logging its changes as asked by {@code who}. */
     public KillSwitch withActor(String who) {
-        return new KillSwitch(configFile, store, nft, clock, who, dns, checks, configCache);
+        return new KillSwitch(configFile, store, nft, clock, who, dns, checks, configCache, links);
+    }
+
+    /** The same kill switch, gating the links {@code source} reads. */
+    public KillSwitch withLinks(LinkSource source) {
+        return new KillSwitch(configFile, store, nft, clock, actor, dns, checks, configCache, source);
     }
 
     /** The same kill switch, making its changes through {@code session} (the service's {@code nft -i}). */
     public KillSwitch withNftSession(NftSession session) {
-        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns, checks, configCache);
+        return new KillSwitch(configFile, store, nft.withSession(session), clock, actor, dns, checks, configCache, links);
     }
 
     public Config config() throws ConfigException {
@@ -115,12 +134,11 @@ public final class KillSwitch {
         try (StateStore.Lock lock = store.lock()) {
             RuntimeState state = store.load();
             Instant now = clock.instant();
-            Policy policy = PolicyBuilder.build(config, state, now);
-            nft.apply(NftScript.install(policy));
+            Policy policy = install(config, PolicyBuilder.build(config, state, now));
             store.save(state);   // the state file says "enabled" to a service that starts later
             LOG.info("enabled from {} (asked by {})", config.describeSource(), actor);
             String dnsProblem = syncDns(config, state);
-            if (persistTo != null) writeBootBaseline(config, persistTo);
+            if (persistTo != null) writeBootBaseline(config, policy.gate(), persistTo);
             Instant until = state.pausedUntil();
             return new Enabled(dnsProblem, warnings, until != null && until.isAfter(now) ? until : null);
         }
@@ -133,7 +151,7 @@ public final class KillSwitch {
      */
     public void enableSafeDefault(String why) throws NftException, IOException {
         try (StateStore.Lock lock = store.lock()) {
-            nft.apply(NftScript.install(PolicyBuilder.build(Config.safeDefault(), store.load(), clock.instant())));
+            install(Config.safeDefault(), PolicyBuilder.build(Config.safeDefault(), store.load(), clock.instant()));
             LOG.error("{}; loaded the safe default block instead (asked by {})", why, actor);
         }
     }
@@ -151,11 +169,89 @@ public final class KillSwitch {
         }
     }
 
-    private void writeBootBaseline(Config config, Path to) throws IOException {
-        // The boot file holds the baseline only: no tunnel is up at boot, no pause survives it.
+    /**
+     * The boot file holds the baseline only (no tunnel is up at boot, no pause survives it), with the gate's table
+     * but no hook; each link gated now gets its hook in a file of its own in {@link #bootLinksFolder}, which the
+     * boot unit loads one by one after it: on kernels before 6.16 a hook fails when its link is not there (yet), and
+     * must not take the baseline or the other links with it.
+     */
+    private void writeBootBaseline(Config config, Gate gate, Path to) throws IOException {
         Policy atBoot = PolicyBuilder.build(config, RuntimeState.EMPTY, clock.instant());
         AtomicFiles.write(to, NftScript.full(atBoot));
-        LOG.info("wrote the boot-time baseline to {}", to);
+        Path folder = bootLinksFolder(to);
+        java.nio.file.Files.createDirectories(folder);
+        Map<String, String> hooks = NftScript.bootLinkHooks(atBoot.withGate(gate));
+        try (var old = java.nio.file.Files.list(folder)) {
+            for (Path f : old.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".nft") && !hooks.containsKey(name.substring(0, name.length() - 4))) java.nio.file.Files.delete(f);
+            }
+        }
+        for (var hook : hooks.entrySet()) AtomicFiles.write(folder.resolve(hook.getKey() + ".nft"), hook.getValue());
+        LOG.info("wrote the boot-time baseline to {}, and the gate's hooks of {} to {}", to, hooks.keySet(), folder);
+    }
+
+    /** Where the boot file's link hooks go: {@code /etc/killswitch/boot.nft} -> {@code /etc/killswitch/boot.nft.d}. */
+    public static Path bootLinksFolder(Path bootFile) {
+        return bootFile.resolveSibling(bootFile.getFileName() + ".d");
+    }
+
+    /**
+     * Loads the whole of {@code policy} (both tables, the guard's too through the session) with the gate on the links
+     * the config and this machine's links call for ({@link #gate}); returns the policy as loaded. A gated link that
+     * goes away between the read and the load fails the transaction on kernels before 6.16 (nothing is applied):
+     * the links are then read again and it is tried twice more.
+     */
+    private Policy install(Config config, Policy policy) throws NftException {
+        for (int attempt = 1; ; attempt++) {
+            Set<String> hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
+            Policy gated = policy.withGate(gate(config, hooked).gate());
+            try {
+                nft.apply(NftScript.install(gated, hooked));
+                return gated;
+            } catch (NftException e) {
+                if (attempt == 3 || links == LinkSource.NONE) throw e;
+                LOG.warn("the whole table was refused ({}); reading the links again", e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Which links the gate hooks, from this machine's links and the config's names. When the links cannot be read,
+     * the links {@code hooked} now stay hooked (and a warning is logged): a failed read never takes a gate away.
+     */
+    private LinkGate.Report gate(Config config, Set<String> hooked) {
+        try {
+            return LinkGate.classify(links.read(), config.tunnelInterfaces(), config.downstreamInterfaces(), config.linkGateExclude());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot read the links ({}); the gate keeps the hooks it has: {}", e.getMessage(), hooked);
+            List<Link> kept = hooked.stream().map(n -> new Link(n, "", "", "ether", true)).toList();
+            return LinkGate.classify(kept, config.tunnelInterfaces(), List.of(), List.of());
+        }
+    }
+
+    /** The policy of {@code config} and the state now, with the gate the links call for (what {@link #install} loads). */
+    private Policy current(Config config) throws NftException, IOException {
+        Policy p = PolicyBuilder.build(config, store.load(), clock.instant());
+        return p.withGate(gate(config, links == LinkSource.NONE ? Set.of() : nft.gateHooks()).gate());
+    }
+
+    /**
+     * Puts the gate's hooks on the links that should have one now, when they differ from what the kernel holds
+     * (a link that appeared, came back, or went): one whole load; false when nothing differed. For the service, on
+     * each change rtnetlink reports. Changes nothing while the block is not loaded.
+     */
+    public boolean refreshLinks() throws ConfigException, NftException, IOException {
+        Config config = config();
+        try (StateStore.Lock lock = store.lock()) {
+            if (!nft.tableExists()) return false;
+            Set<String> hooked = nft.gateHooks();
+            LinkGate.Report report = gate(config, hooked);
+            if (new java.util.TreeSet<>(report.gate().links()).equals(hooked) && nft.readGate() != null) return false;
+            Policy loaded = install(config, PolicyBuilder.build(config, store.load(), clock.instant()));
+            LOG.info("the link-level gate now hooks {} (it hooked {}) (asked by {})", loaded.gate().links(), hooked, actor);
+            return true;
+        }
     }
 
     /**
@@ -290,7 +386,7 @@ public final class KillSwitch {
             Instant now = clock.instant();
             if (until == null || now.isBefore(until)) return null;
             RuntimeState after = state.withPause(null);
-            nft.apply(NftScript.install(PolicyBuilder.build(config, after, now)));
+            install(config, PolicyBuilder.build(config, after, now));
             store.save(after);
             LOG.warn("the pause ended at {} by the wall clock: the block is back (asked by {})", until, actor);
             return until;
@@ -313,7 +409,7 @@ public final class KillSwitch {
         }
         try (StateStore.Lock lock = store.lock()) {
             if (nft.tableExists()) return false;
-            nft.apply(NftScript.install(PolicyBuilder.build(config, store.load(), clock.instant())));
+            install(config, PolicyBuilder.build(config, store.load(), clock.instant()));
             if (problem != null) LOG.error("{}; installed the safe default block instead", problem);
             LOG.warn("no killswitch table was loaded: installed the baseline from {} (asked by {})",
                     config.describeSource(), actor);
@@ -404,7 +500,7 @@ public final class KillSwitch {
                 }
             }
             if (installed && !installWhenMissing) return null;
-            if (installed || whole) nft.apply(NftScript.install(to));
+            if (installed || whole) install(config, to);
             // Fail closed: a hook that finds no baseline installs it, with this change in it.
             if (installed) LOG.warn("no killswitch table was loaded: installed the baseline from {}", config.describeSource());
             store.save(after);
@@ -421,12 +517,16 @@ public final class KillSwitch {
 
     /** What the kernel holds compared with what the config and state render; empty when equal. */
     public List<String> verify() throws ConfigException, NftException, IOException {
-        Policy policy = PolicyBuilder.build(config(), store.load(), clock.instant());
-        return differences(policy, nft.readTable());
+        return differences(current(config()), nft.readTable());
     }
 
+    /** Both tables: the inet table against {@code kernel}, the gate's against the kernel's (read here). */
     private List<String> differences(Policy expected, Nft.Listing kernel) throws NftException {
-        return TableComparison.differences(nft.canonical(NftScript.full(expected)), kernel);
+        if (kernel == null) return TableComparison.differences(null, null);
+        Nft.Canonical want = nft.canonical(NftScript.full(expected), expected.gate().links());
+        List<String> out = new java.util.ArrayList<>(TableComparison.differences(want.table(), kernel));
+        out.addAll(TableComparison.differences(NftScript.GATE_FAMILY + " " + NftScript.TABLE, want.gate(), nft.readGate()));
+        return out;
     }
 
     /**
@@ -436,7 +536,12 @@ public final class KillSwitch {
     public Status status(Routes routes) throws ConfigException, NftException, IOException {
         Config config = config();
         RuntimeState state = store.load();
-        Policy policy = PolicyBuilder.build(config, state, clock.instant());
+        Set<String> hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
+        LinkGate.Report linkReport = gate(config, hooked);
+        Policy policy = PolicyBuilder.build(config, state, clock.instant()).withGate(linkReport.gate());
+        Status.Links linkStatus = new Status.Links(linkReport, hooked);
+        List<String> warnings = new java.util.ArrayList<>(checks.warnings(config));
+        warnings.addAll(linkStatus.warnings());
         Blocking.Report blocking = null;
         String routingProblem = null;
         if (routes != null) {
@@ -449,8 +554,10 @@ public final class KillSwitch {
         Nft.Listing kernel = nft.readTable();
         List<String> differences = differences(policy, kernel);
         Map<String, Status.Counter> counters = new LinkedHashMap<>();
-        if (kernel != null) {
-            for (JsonNode item : kernel.json().path("nftables")) {
+        Nft.Listing gateKernel = kernel == null ? null : nft.readGate();
+        for (Nft.Listing listing : java.util.Arrays.asList(kernel, gateKernel)) {
+            if (listing == null) continue;
+            for (JsonNode item : listing.json().path("nftables")) {
                 JsonNode c = item.get("counter");
                 if (c != null) counters.put(c.path("name").asText(), new Status.Counter(c.path("packets").asLong(), c.path("bytes").asLong()));
             }
@@ -462,7 +569,8 @@ public final class KillSwitch {
             profiles = null;   // a file cut short by a crash: the next read of the service writes it again
         }
         return new Status(kernel != null, config.describeSource(), policy, state, counters, differences, dns.status(config),
-                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem, profiles, checks.warnings(config));
+                TamperLog.read(store.dir()), nft.guardHeld(), blocking, routingProblem, profiles, warnings,
+                linkStatus);
     }
 
     /**
@@ -473,7 +581,7 @@ public final class KillSwitch {
             Routes routes) throws ConfigException, NftException, IOException {
         Packet probe = new Packet(to, protocol, port, sourcePort, viaInterface);   // validates before any command
         Config config = config();
-        Policy policy = PolicyBuilder.build(config, store.load(), clock.instant());
+        Policy policy = current(config);
         String dev = viaInterface != null ? viaInterface : routes.deviceFor(to);
         Packet packet = new Packet(probe.destination(), protocol, port, sourcePort, dev);
         Nft.Listing kernel = nft.readTable();

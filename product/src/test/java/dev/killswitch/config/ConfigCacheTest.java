@@ -55,6 +55,8 @@ class ConfigCacheTest {
             [networkmanager]
             system_profiles = false
             profiles = ["office-vpn"]
+            [link_gate]
+            exclude = ["eth9", "usb*"]
             """;
 
     @Test

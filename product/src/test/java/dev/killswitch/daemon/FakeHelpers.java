@@ -93,6 +93,23 @@ final class FakeHelpers implements Helpers {
         return m;
     }
 
+    /** Link events are not simulated: a monitor that stays alive and never calls. */
+    @Override
+    public Monitor startLinkMonitor(Runnable onChange) {
+        return new Monitor() {
+            public boolean alive() {
+                return true;
+            }
+
+            public String howItEnded() {
+                return null;
+            }
+
+            public void close() {
+            }
+        };
+    }
+
     FakeSession session() {
         return sessions.get(sessions.size() - 1);
     }

@@ -22,8 +22,10 @@ final class FakeNft implements CommandRunner {
     @Override
     public Result run(List<String> argv, String stdin) {
         if (argv.get(0).equals("unshare")) {
-            // Nft.canonical: the rendered table loaded in a scratch namespace and listed back (JSON, marker, text)
-            return new Result(0, EMPTY_LISTING + "\n#killswitch-listing#\n", "");
+            // Nft.canonical: the rendered tables loaded in a scratch namespace and listed back (JSON, marker, text, for
+            // the inet table and then the gate's)
+            String marker = "\n#killswitch-listing#\n";
+            return new Result(0, EMPTY_LISTING + marker + marker + EMPTY_LISTING + marker, "");
         }
         if (argv.contains("-f")) {
             if (stdin.contains("table inet killswitch {")) {
@@ -33,8 +35,9 @@ final class FakeNft implements CommandRunner {
             (loaded ? applied : refused).add(stdin);
             return new Result(loaded ? 0 : 1, "", loaded ? "" : "Error: No such file or directory");
         }
-        if (argv.contains("-j") && loaded) {   // nft -j list table inet killswitch
-            return new Result(0, intruder == null ? EMPTY_LISTING
+        if (argv.contains("chains")) return new Result(0, EMPTY_LISTING, "");   // nft -j list chains netdev: no hook
+        if (argv.contains("-j") && loaded) {   // nft -j list table inet killswitch (and the gate's, listed alike)
+            return new Result(0, intruder == null || !argv.contains("inet") ? EMPTY_LISTING
                     : "{\"nftables\":[{\"chain\":{\"name\":\"" + intruder + "\"}}]}", "");
         }
         return new Result(loaded ? 0 : 1, "", "");   // nft list table inet killswitch

@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.killswitch.config.Config;
 import dev.killswitch.config.ConfigLoader;
+import dev.killswitch.policy.Gate;
 import dev.killswitch.policy.Policy;
 import dev.killswitch.policy.PolicyBuilder;
 import dev.killswitch.state.RuntimeState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Golden tests: the rendered text is compared with files under product/src/test/resources/golden. */
@@ -57,10 +61,16 @@ class NftScriptTest {
         assertEquals("""
                 flush set inet killswitch_guard tunnels
                 add element inet killswitch_guard tunnels { "tun*", "wg0", "wg5" }
+                flush set netdev killswitch_guard tunnels
+                add element netdev killswitch_guard tunnels { "tun*", "wg0", "wg5" }
                 """, NftScript.changes(before, after).guard());
-        assertEquals("table inet killswitch_guard { flags owner; }\ndelete table inet killswitch_guard\n",
-                NftScript.removal().guard());
-        assertTrue(!guard.contains("inet killswitch ") && !guard.contains("inet killswitch\n"), guard);
+        assertEquals("""
+                table inet killswitch_guard { flags owner; }
+                delete table inet killswitch_guard
+                table netdev killswitch_guard { flags owner; }
+                delete table netdev killswitch_guard
+                """, NftScript.removal().guard());
+        assertTrue(!guard.contains(" killswitch ") && !guard.contains(" killswitch\n"), guard);
         assertEquals(3, guard.split("priority filter \\+ 1;", -1).length - 1, guard);
     }
 
@@ -102,6 +112,8 @@ class NftScriptTest {
         assertEquals("""
                 flush set inet killswitch tunnels
                 add element inet killswitch tunnels { "tun*", "wg0", "wg5" }
+                flush set netdev killswitch tunnels
+                add element netdev killswitch tunnels { "tun*", "wg0", "wg5" }
                 """, NftScript.elementChanges(before, after));
     }
 
@@ -112,6 +124,8 @@ class NftScriptTest {
         assertEquals("""
                 flush set inet killswitch lan4
                 flush set inet killswitch lan6
+                flush set netdev killswitch lan4
+                flush set netdev killswitch lan6
                 """, NftScript.elementChanges(before, after));
     }
 
@@ -122,6 +136,8 @@ class NftScriptTest {
         assertEquals("""
                 flush set inet killswitch paused
                 add element inet killswitch paused { ipv4 timeout 2000ms, ipv6 timeout 2000ms }
+                flush set netdev killswitch paused
+                add element netdev killswitch paused { ip timeout 2000ms, ip6 timeout 2000ms }
                 """, NftScript.elementChanges(before, after));
     }
 
@@ -131,12 +147,48 @@ class NftScriptTest {
         assertEquals("", NftScript.elementChanges(p, p));
     }
 
+    /** The example's links on a laptop with a dock: a NIC, Wi-Fi, a bridge port, and a stand-in tunnel named like tun*. */
+    private static Policy gated(Policy p) {
+        return p.withGate(new Gate(List.of("enp0s31f6", "wlp2s0", "tun-lab", "vnet0"), List.of("tun-lab"), List.of("enp0s31f6", "vnet0")));
+    }
+
+    @Test
+    void fullScriptWithTheLinkGate() throws Exception {
+        RuntimeState state = RuntimeState.EMPTY.withGrant("wg5", g -> g.withTraffic(true)).withPause(NOW.plusSeconds(90));
+        assertGolden("full-gated.nft", NftScript.install(gated(PolicyBuilder.build(example(), state, NOW)), Set.of("eth9")).plain());
+    }
+
+    @Test
+    void aLinkNoLongerGatedLosesItsHookWhateverTheKernelStillHolds() throws Exception {
+        String script = NftScript.install(gated(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW)),
+                Set.of("eth9", "wlp2s0")).plain();
+        assertTrue(script.contains("add chain netdev killswitch egress_eth9\ndelete chain netdev killswitch egress_eth9\n"), script);
+        assertFalse(script.contains("delete chain netdev killswitch egress_wlp2s0"), "still gated: " + script);
+    }
+
+    @Test
+    void everyGatedLinkHasItsOwnHookForTheBootFile() throws Exception {
+        Map<String, String> hooks = NftScript.bootLinkHooks(gated(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW)));
+        assertEquals(List.of("enp0s31f6", "tun-lab", "vnet0", "wlp2s0"), List.copyOf(hooks.keySet()));
+        assertEquals("""
+                # killswitch: the link-level gate on tun-lab, as 'killswitch enable --persist' found it
+                table netdev killswitch {
+                	chain egress_tun-lab {
+                		type filter hook egress device "tun-lab" priority filter; policy drop;
+                		oifname @tunnels accept
+                		jump gate
+                	}
+                }
+                """, hooks.get("tun-lab"));
+    }
+
     @Test
     void reloadNeverDeletesTheTable() throws Exception {
         String script = NftScript.full(PolicyBuilder.build(example(), RuntimeState.EMPTY, NOW));
         // delete+add would unregister the hooks for a moment; flush keeps them (LAB.md, "Two traps")
         assertFalse(script.contains("delete"), script);
         assertTrue(script.indexOf("flush table inet killswitch") < script.indexOf("table inet killswitch {"));
+        assertTrue(script.indexOf("flush table netdev killswitch") < script.indexOf("table netdev killswitch {"));
     }
 
     @Test
