@@ -141,7 +141,7 @@ public final class GateBench {
     }
 
     public record Report(Options options, String kernel, String nft, int cpus, GateSource gateSource,
-            List<String> gateChains, String physicalLink, List<TcpPair> tcp, List<UdpPair> udp, Instant started,
+            List<String> gateChains, String gateRuleset, String physicalLink, List<TcpPair> tcp, List<UdpPair> udp, Instant started,
             Duration took) {
 
         public List<Double> tcpGate() {
@@ -227,6 +227,8 @@ public final class GateBench {
                     : options.standIn() ? GateSource.STAND_IN : GateSource.ABSENT;
             if (source == GateSource.STAND_IN) lab.nftInClient(standInTable(lab.clientPhys()));
             List<String> chains = gateChains(lab);
+            Sh.Result listed = lab.execInClient("nft", "-s", "list", "table", "netdev", GATE_TABLE);
+            String ruleset = listed.ok() ? listed.stdout() : "";
             progress.printf(Locale.ROOT, "bench-gate: kernel %s, %s; link gate %s%s%n", kernel, nft,
                     source.name().toLowerCase(Locale.ROOT).replace('_', '-'), chains.isEmpty() ? "" : " " + chains);
             if (source == GateSource.ABSENT) {
@@ -272,7 +274,7 @@ public final class GateBench {
                 udp.add(new UdpPair(run, first, gate, noGate));
             }
             return new Report(options, kernel, nft, Runtime.getRuntime().availableProcessors(), source, chains,
-                    lab.clientPhys(), tcp, udp, started, Duration.ofNanos(System.nanoTime() - t0));
+                    ruleset, lab.clientPhys(), tcp, udp, started, Duration.ofNanos(System.nanoTime() - t0));
         }
     }
 
@@ -519,6 +521,11 @@ public final class GateBench {
                     fmt(r.udpMedian(Arm.NO_GATE, UdpArm::senderSysNanosPerPacket), 0), fmt(r.udpMedianSenderSysRatio(), 3)));
             s.append("(medians of the per-run figures; ratios: gate / no gate; a CPU ratio above 1 is the gate's cost)\n");
         }
+        if (!r.gateRuleset().isBlank()) {
+            s.append(String.format(Locale.ROOT, "%nThe gate arm's table (nft -s list table netdev killswitch, as loaded "
+                    + "at the start):%n"));
+            r.gateRuleset().lines().forEach(l -> s.append("  ").append(l).append('\n'));
+        }
         s.append(String.format(Locale.ROOT, "%nTook %d s.%n", r.took().toSeconds()));
         return s.toString();
     }
@@ -539,6 +546,7 @@ public final class GateBench {
         root.put("cpus", r.cpus());
         root.put("gate", r.gateSource().name().toLowerCase(Locale.ROOT));
         r.gateChains().forEach(root.putArray("gate_chains")::add);
+        root.put("gate_ruleset", r.gateRuleset());
         root.put("physical_link", r.physicalLink());
         ObjectNode tcp = root.putObject("tcp");
         tcp.put("measures", "iperf3, one TCP stream through the WireGuard tunnel to " + WireGuardLab.SERVER_TUN_V4
