@@ -147,13 +147,18 @@ public final class BenchLeaksCommand implements Callable<Integer> {
     }
 
     static List<String> missingRequirements() {
+        return missingRequirements(TOOLS);
+    }
+
+    /** Root, {@code tools} on the PATH and /dev/net/tun: what is missing, in words. */
+    static List<String> missingRequirements(List<String> tools) {
         List<String> missing = new ArrayList<>();
         Sh.Result uid = Sh.run("id", "-u");
         if (!uid.ok() || !uid.stdout().trim().equals("0")) {
             missing.add("not running as root");
         }
         String path = System.getenv().getOrDefault("PATH", "");
-        for (String tool : TOOLS) {
+        for (String tool : tools) {
             boolean found = false;
             for (String dir : path.split(File.pathSeparator)) {
                 Path p = Path.of(dir.isEmpty() ? "." : dir, tool);
