@@ -226,11 +226,11 @@ public final class NftScript {
      * to a loaded gate table. Loaded on its own, so that a link not there yet at boot fails alone (on kernels before
      * 6.16 an egress hook needs its device to exist).
      */
-    private static String linkHook(String link, boolean tunnelNamed) {
+    private static String linkHook(String link) {
         List<String> s = new ArrayList<>();
         s.add("# killswitch: the link-level gate on " + link + ", as 'killswitch enable --persist' found it");
         s.add("table " + Target.PLAIN.gateName + " {");
-        hookChain(s, Target.PLAIN, link, tunnelNamed);
+        hookChain(s, Target.PLAIN, link);
         s.add("}");
         return Target.PLAIN.script(s);
     }
@@ -238,7 +238,7 @@ public final class NftScript {
     /** For each gated link of {@code policy}, the script that hooks it alone: link name -> script. */
     public static Map<String, String> bootLinkHooks(Policy policy) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (String link : policy.gate().links()) out.put(link, linkHook(link, policy.gate().tunnelNamed().contains(link)));
+        for (String link : policy.gate().links()) out.put(link, linkHook(link));
         return out;
     }
 
@@ -420,16 +420,19 @@ public final class NftScript {
         t.add("\t}");
         for (String link : gate.links()) {
             t.add("");
-            hookChain(t, target, link, gate.tunnelNamed().contains(link));
+            hookChain(t, target, link);
         }
         t.add("}");
     }
 
-    /** A link's egress chain: its policy drops what an emptied chain would let through; a granted tunnel named like it passes. */
-    private static void hookChain(List<String> t, Target target, String link, boolean tunnelNamed) {
+    /**
+     * A link's egress chain: its policy drops what an emptied chain would let through; a granted tunnel passes (an
+     * Ethernet-kind stand-in, or any link granted with 'up', whether or not tunnel.interfaces names it).
+     */
+    private static void hookChain(List<String> t, Target target, String link) {
         t.add("\tchain " + hookChain(link) + " {");
         t.add("\t\ttype filter hook egress device \"" + link + "\" priority " + target.priority + "; policy drop;");
-        if (tunnelNamed) t.add("\t\t" + GateRule.grantedTunnel().nft());
+        t.add("\t\t" + GateRule.grantedTunnel().nft());
         t.add("\t\tjump gate");
         t.add("\t}");
     }

@@ -87,6 +87,9 @@ class GateRuleTest {
         Explain.LinkVerdict notGranted = Explain.decideAtLink(policy(false, null, List.of()),
                 Packet.to(ip("203.0.113.5"), Protocol.UDP, 9999, "tun-lab"));
         assertFalse(notGranted.allowed(), "named like a tunnel, but not granted: " + notGranted.summary());
+        Explain.LinkVerdict grantedByUp = Explain.decideAtLink(policy(false, null, List.of("eth0")),
+                Packet.to(ip("203.0.113.5"), Protocol.UDP, 9999, "eth0"));
+        assertTrue(grantedByUp.allowed(), "any link granted with 'up' carries traffic: " + grantedByUp.summary());
     }
 
     @Test
