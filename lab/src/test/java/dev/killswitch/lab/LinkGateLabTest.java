@@ -413,75 +413,114 @@ class LinkGateLabTest {
     // ---- 6. DHCP, SLAAC, neighbours ----
 
     @Test
-    void dhcpSlaacAndNeighbourResolutionWorkUnderTheGate() throws Exception {
+    void dhcpSlaacAndNeighbourResolutionWorkUnderTheGateWithTheTunnelDownUpAndDownAgain() throws Exception {
         LabSupport.assumeTools("dnsmasq", "busybox");
-        ks.writeConfig(String.format(LAN_CONFIG, "false") + DNS_OFF);
+        // the stand-in tunnel is a veth, which is a tunnel only when the config says so
+        ks.writeConfig(String.format(LAN_CONFIG, "false") + DNS_OFF
+                + "[tunnel]\ninterfaces = [\"ktun0\"]\nallow_ethernet = true\n");
         String phys = lab.clientPhys();
         String clientMac = FrameSender.mac(lab.clientNs(), phys);
+        FakeTunnel tunnel = lab.addFakeTunnel("ktun0");
         LinkMeter meter = LinkMeter.on(lab.ispNs(), lab.ispPhys())
                 .count("dhcp_out", "udp sport 68 udp dport 67")
                 .count("rs_out", "icmpv6 type nd-router-solicit")
                 .count("arp_out", "ether saddr " + clientMac + " ether type arp")
                 .count("ns_out", "ether saddr " + clientMac + " icmpv6 type nd-neighbor-solicit");
+        LinkMeter viaTunnel = LinkMeter.on(lab.ispNs(), tunnel.ispIf()).count("through", "udp dport " + PORT);
         Path dir = Files.createTempDirectory("ks-gate-dhcp");
         try {
             ks.check("enable");
-
-            // DHCP: busybox udhcpc writes its DISCOVER and REQUEST with a packet socket, below the inet table
             lab.startInIsp("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
                     "--interface=" + lab.ispPhys(), "--bind-interfaces", "--dhcp-range=198.51.100.50,198.51.100.60,2m",
                     "--no-ping", "--dhcp-leasefile=" + dir.resolve("leases"), "--pid-file=" + dir.resolve("pid"));
-            long leaseStart = System.nanoTime();
-            Sh.Result lease = lab.execInClient(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", phys, "-n", "-q",
-                    "-t", "8", "-T", "1", "-s", "/bin/true");
-            long leaseMs = NmFixture.ms(leaseStart);
-            Matcher leased = Pattern.compile("lease of (198\\.51\\.100\\.\\d+) obtained").matcher(lease.output());
-            boolean gotLease = lease.ok() && leased.find();
-
-            // SLAAC: a router that answers solicitations only; the link's return makes the kernel solicit
+            // a router that answers solicitations only; each phase's bounce of the link makes the kernel solicit
             Proc ra = lab.startInIsp(RaResponder.command(lab.ispPhys(), "2001:db8:7::"));
             RaResponder.awaitReady(ra);
             Netns.sysctl(lab.clientNs(), "net.ipv6.conf." + phys + ".keep_addr_on_down=1");
-            long slaacStart = System.nanoTime();
-            Netns.ip(lab.clientNs(), "link", "set", phys, "down");
-            Netns.ip(lab.clientNs(), "link", "set", phys, "up");
-            String[] slaac = {""};
-            boolean gotSlaac = awaitQuietly(() -> {
-                slaac[0] = Netns.ip(lab.clientNs(), "-6", "addr", "show", "dev", phys, "scope", "global").stdout();
-                return slaac[0].contains("inet6 2001:db8:7:");
-            }, Duration.ofSeconds(5));
-            long slaacMs = NmFixture.ms(slaacStart);
-            Lab.awaitLinkReady(lab.clientNs(), phys);
 
-            long dhcpFrames = meter.packets("dhcp_out");
-            long rsFrames = meter.packets("rs_out");
-
-            // neighbours: the cache emptied, then the ISP router pinged with the LAN allowed
-            ks.check("allow-lan", "on");
-            meter.reset();
-            Netns.ip(lab.clientNs(), "neigh", "flush", "dev", phys);
-            Probe ping4 = ping(lab.clientNs(), ISP_V4);
-            Probe ping6 = ping(lab.clientNs(), ISP_V6);
+            List<Phase> phases = new ArrayList<>();
+            phases.add(phase("no tunnel", meter, ra));
+            ks.check("up", "ktun0");
+            lab.defaultRouteVia(tunnel);
+            long sent = 0;
+            for (int i = 0; i < 5; i++) if (lab.udpSend(PUBLIC_V4, PORT).outcome() == Probe.Outcome.SENT) sent++;
             Proc.sleep(100);
-            long arp = meter.packets("arp_out");
-            long ns = meter.packets("ns_out");
+            long flowed = viaTunnel.packets("through");
+            phases.add(phase("tunnel ktun0 up", meter, ra));
+            ks.check("down", "ktun0");
+            lab.defaultRouteViaPhysical();
+            phases.add(phase("tunnel withdrawn", meter, ra));
 
-            String report = String.format("under the gate: DHCP lease %s after %d ms (DHCP frames at the ISP: %d); SLAAC "
-                            + "address in 2001:db8:7::/64 %s after %d ms (RS at the ISP: %d; responder: %s); with the "
-                            + "LAN allowed and the neighbour cache flushed: ping %s %s, ping %s %s (ARP %d, NS %d from "
-                            + "the client at the ISP)",
-                    gotLease ? leased.group(1) : "NOT obtained", leaseMs, dhcpFrames,
-                    gotSlaac ? "configured" : "NOT configured", slaacMs, rsFrames,
-                    ra.stdout().replace('\n', ';'), ISP_V4, ping4.outcome(), ISP_V6, ping6.outcome(), arp, ns);
+            String report = "under the gate: " + phases + "; with ktun0 up, " + sent + " of 5 datagrams sent, "
+                    + flowed + " arrived through it";
             System.out.println("[link-gate] " + report);
-            assertTrue(gotLease, "a DHCP lease under the gate: " + report + "\n" + lease.describe());
-            assertTrue(gotSlaac, "a SLAAC address under the gate: " + report + "\n" + slaac[0]);
-            assertEquals(Probe.Outcome.REPLIED, ping4.outcome(), "the ISP router answers over IPv4: " + report);
-            assertEquals(Probe.Outcome.REPLIED, ping6.outcome(), "the ISP router answers over IPv6: " + report);
-            assertTrue(arp > 0 && ns > 0, "the neighbours were resolved through the gate: " + report);
+            for (Phase p : phases) {
+                assertTrue(p.lease() != null, p.name() + ": a DHCP lease under the gate: " + report);
+                assertTrue(p.slaac(), p.name() + ": a SLAAC address under the gate: " + report);
+                assertEquals(Probe.Outcome.REPLIED, p.ping4(), p.name() + ": the ISP router answers over IPv4: " + report);
+                assertEquals(Probe.Outcome.REPLIED, p.ping6(), p.name() + ": the ISP router answers over IPv6: " + report);
+                assertTrue(p.arp() > 0 && p.ns() > 0, p.name() + ": neighbours resolved through the gate: " + report);
+            }
+            assertEquals(5, flowed, "the tunnel's own traffic flows while it is up: " + report);
         } finally {
             Sh.run("rm", "-rf", dir.toString());
         }
+    }
+
+    /**
+     * What one phase of the DHCP test saw: the leased address (null: none), whether SLAAC configured an address,
+     * the milliseconds each took, the pings to the ISP router after the neighbour cache was flushed (the LAN
+     * allowed for them), and the frames the meter counted for each.
+     */
+    private record Phase(String name, String lease, long leaseMs, long dhcpFrames, boolean slaac, long slaacMs,
+            long rsFrames, Probe.Outcome ping4, Probe.Outcome ping6, long arp, long ns) {
+        @Override
+        public String toString() {
+            return String.format("%s: DHCP lease %s after %d ms (%d DHCP frames at the ISP), SLAAC %s after %d ms "
+                            + "(%d RS), ping %s %s, ping %s %s (ARP %d, NS %d)", name,
+                    lease == null ? "NOT obtained" : lease, leaseMs, dhcpFrames, slaac ? "configured" : "NOT configured",
+                    slaacMs, rsFrames, ISP_V4, ping4, ISP_V6, ping6, arp, ns);
+        }
+    }
+
+    /**
+     * A lease from the ISP's dnsmasq (busybox udhcpc writes its DISCOVER and REQUEST with a packet socket, below
+     * the inet table), a SLAAC address after the link's global addresses are removed and the link bounced, and
+     * neighbour resolution with the cache flushed and the LAN allowed (then refused again).
+     */
+    private Phase phase(String name, LinkMeter meter, Proc ra) throws Exception {
+        String phys = lab.clientPhys();
+        meter.reset();
+        long leaseStart = System.nanoTime();
+        Sh.Result lease = lab.execInClient(Duration.ofSeconds(30), "busybox", "udhcpc", "-i", phys, "-n", "-q",
+                "-t", "8", "-T", "1", "-s", "/bin/true");
+        long leaseMs = NmFixture.ms(leaseStart);
+        Matcher leased = Pattern.compile("lease of (198\\.51\\.100\\.\\d+) obtained").matcher(lease.output());
+        String address = lease.ok() && leased.find() ? leased.group(1) : null;
+
+        Netns.ip(lab.clientNs(), "-6", "addr", "flush", "dev", phys, "scope", "global", "to", "2001:db8:7::/64");
+        long slaacStart = System.nanoTime();
+        Netns.ip(lab.clientNs(), "link", "set", phys, "down");
+        Netns.ip(lab.clientNs(), "link", "set", phys, "up");
+        boolean slaac = awaitQuietly(() -> Netns.ip(lab.clientNs(), "-6", "addr", "show", "dev", phys, "scope", "global")
+                .stdout().contains("inet6 2001:db8:7:"), Duration.ofSeconds(5));
+        long slaacMs = NmFixture.ms(slaacStart);
+        Lab.awaitLinkReady(lab.clientNs(), phys);
+        long dhcpFrames = meter.packets("dhcp_out");
+        long rsFrames = meter.packets("rs_out");
+        if (!slaac) System.out.println("[link-gate] " + name + ": the RA responder: " + ra.stdout().replace('\n', ';'));
+
+        ks.check("allow-lan", "on");
+        meter.reset();
+        Netns.ip(lab.clientNs(), "neigh", "flush", "dev", phys);
+        Probe ping4 = ping(lab.clientNs(), ISP_V4);
+        Probe ping6 = ping(lab.clientNs(), ISP_V6);
+        Proc.sleep(100);
+        long arp = meter.packets("arp_out");
+        long ns = meter.packets("ns_out");
+        ks.check("allow-lan", "off");
+        return new Phase(name, address, leaseMs, dhcpFrames, slaac, slaacMs, rsFrames, ping4.outcome(),
+                ping6.outcome(), arp, ns);
     }
 
     // ---- helpers ----

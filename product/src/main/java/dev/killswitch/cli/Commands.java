@@ -605,7 +605,7 @@ final class Commands {
                 o.put("hooked", links.hooked().contains(d.name()));
                 o.put("treatment", d.treatment().name().toLowerCase(java.util.Locale.ROOT));
                 o.put("why", d.describe());
-                if (d.tunnelNamed()) o.put("granted_tunnel_passes", true);
+                if (d.granted()) o.put("granted_tunnel_passes", true);
             }
         }
 

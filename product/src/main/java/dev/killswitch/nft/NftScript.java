@@ -226,11 +226,11 @@ public final class NftScript {
      * to a loaded gate table. Loaded on its own, so that a link not there yet at boot fails alone (on kernels before
      * 6.16 an egress hook needs its device to exist).
      */
-    private static String linkHook(String link) {
+    private static String linkHook(Gate gate, String link) {
         List<String> s = new ArrayList<>();
         s.add("# killswitch: the link-level gate on " + link + ", as 'killswitch enable --persist' found it");
         s.add("table " + Target.PLAIN.gateName + " {");
-        hookChain(s, Target.PLAIN, link);
+        hookChain(s, Target.PLAIN, gate, link);
         s.add("}");
         return Target.PLAIN.script(s);
     }
@@ -238,7 +238,7 @@ public final class NftScript {
     /** For each gated link of {@code policy}, the script that hooks it alone: link name -> script. */
     public static Map<String, String> bootLinkHooks(Policy policy) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (String link : policy.gate().links()) out.put(link, linkHook(link));
+        for (String link : policy.gate().links()) out.put(link, linkHook(policy.gate(), link));
         return out;
     }
 
@@ -420,19 +420,20 @@ public final class NftScript {
         t.add("\t}");
         for (String link : gate.links()) {
             t.add("");
-            hookChain(t, target, link);
+            hookChain(t, target, gate, link);
         }
         t.add("}");
     }
 
     /**
-     * A link's egress chain: its policy drops what an emptied chain would let through; a granted tunnel passes (an
-     * Ethernet-kind stand-in, or any link granted with 'up', whether or not tunnel.interfaces names it).
+     * A link's egress chain: its policy drops what an emptied chain would let through. A link the policy's tunnels
+     * name ({@link Gate#granted}: an Ethernet-kind stand-in named by tunnel.interfaces or granted with 'up') passes
+     * while it is granted; no other link's frames pay that test.
      */
-    private static void hookChain(List<String> t, Target target, String link) {
+    private static void hookChain(List<String> t, Target target, Gate gate, String link) {
         t.add("\tchain " + hookChain(link) + " {");
         t.add("\t\ttype filter hook egress device \"" + link + "\" priority " + target.priority + "; policy drop;");
-        t.add("\t\t" + GateRule.grantedTunnel().nft());
+        if (gate.granted().contains(link)) t.add("\t\t" + GateRule.grantedTunnel().nft());
         t.add("\t\tjump gate");
         t.add("\t}");
     }

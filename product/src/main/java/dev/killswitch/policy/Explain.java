@@ -110,7 +110,7 @@ public final class Explain {
         if (!gate.links().contains(link)) {
             return new LinkVerdict(link, false, null, Outcome.ALLOWED, "it is not gated (see 'killswitch status' for why)");
         }
-        if (GateRule.grantedTunnel().test(policy, packet)) {
+        if (gate.granted().contains(link) && GateRule.grantedTunnel().test(policy, packet)) {
             return new LinkVerdict(link, true, "tunnel", Outcome.ALLOWED, "a granted tunnel passes its own gate");
         }
         GateRule rule = first(List.of(GateRule.values()), r -> r.rule().test(policy, packet));

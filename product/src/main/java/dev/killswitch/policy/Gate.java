@@ -9,19 +9,21 @@ import java.util.List;
  * ({@code dev.killswitch.routing.LinkGate}); the rules of the gate themselves never change ({@link GateRule}).
  *
  * @param links the links to gate, by name, sorted; each passed {@link Validate#interfaceName}
- * @param tunnelNamed those of {@code links} whose name a {@code tunnel.interfaces} pattern matches: a granted
- *                    tunnel of an Ethernet kind (a veth or tap stand-in) passes its own gate
+ * @param granted those of {@code links} that the policy's tunnels name ({@code tunnel.interfaces} or a grant by
+ *                {@code up}): a tunnel of an Ethernet kind (a veth or tap stand-in); only their egress chain starts with
+ *                the granted-tunnel test, so the gate's common frame (the tunnel's transport) pays no set lookup of
+ *                interface names
  * @param bridges bridges with a gated port, sorted: with br_netfilter the forward chain sees their frames with the
  *                bridge as input and output interface (measured in the lab), never the ports
  */
-public record Gate(List<String> links, List<String> tunnelNamed, List<String> bridges) {
+public record Gate(List<String> links, List<String> granted, List<String> bridges) {
     /** No link gated: what a policy built from the config alone holds (the boot file's skeleton, unit tests). */
     public static final Gate NONE = new Gate(List.of(), List.of(), List.of());
 
     public Gate {
         links = List.copyOf(links.stream().map(Validate::interfaceName).sorted().distinct().toList());
-        tunnelNamed = List.copyOf(tunnelNamed.stream().map(Validate::interfaceName).sorted().distinct().toList());
+        granted = List.copyOf(granted.stream().map(Validate::interfaceName).sorted().distinct().toList());
         bridges = List.copyOf(bridges.stream().map(Validate::interfaceName).sorted().distinct().toList());
-        if (!links.containsAll(tunnelNamed)) throw new IllegalArgumentException("a tunnel-named link must be gated");
+        if (!links.containsAll(granted)) throw new IllegalArgumentException("a granted link must be gated");
     }
 }

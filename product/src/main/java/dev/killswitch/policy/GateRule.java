@@ -20,6 +20,14 @@ import java.util.List;
  */
 public enum GateRule {
     /**
+     * The tunnel's own transport to its endpoints, what a gated link carries most, is decided first, in one rule with
+     * one set lookup. It tests the Ethernet header itself, so a frame that a raw socket labelled "ip" while writing
+     * another ethertype (see {@link #MISLABELLED4}) never passes here.
+     */
+    ENDPOINTS4("endpoint", List.of("the tunnel's transport first (the most frequent frame), by its Ethernet header"),
+            OutputRule.ENDPOINTS4, byEthertype("ip", OutputRule.ENDPOINTS4)),
+    ENDPOINTS6("endpoint", List.of(), OutputRule.ENDPOINTS6, byEthertype("ip6", OutputRule.ENDPOINTS6)),
+    /**
      * A raw socket sets the frame's protocol field itself (the kernel's {@code meta protocol}), apart from the
      * Ethernet header it writes: an IPv6 or LLDP frame labelled "ip" would have its bytes read as an IPv4 header by
      * every rule below. Such a frame is dropped first.
@@ -32,8 +40,6 @@ public enum GateRule {
     ARP("arp", List.of("address resolution, which no inet chain sees"), null,
             new Rule(List.of(new Assumed("ether type arp", false)), null, Action.ACCEPT)),
     PAUSE("pause", List.of(), OutputRule.PAUSE, new Rule(List.of(new PausedAtLink()), null, Action.ACCEPT)),
-    ENDPOINTS4("endpoint", List.of(), OutputRule.ENDPOINTS4),
-    ENDPOINTS6("endpoint", List.of(), OutputRule.ENDPOINTS6),
     DNS_REFUSED("dns-refused", List.of("DNS goes through a tunnel only, never out of a physical link"), OutputRule.DNS_REFUSED,
             OutputRule.DNS_REFUSED.rule().matches()),
     DHCP4("dhcp", List.of(), OutputRule.DHCP4),
@@ -54,6 +60,14 @@ public enum GateRule {
     private final List<String> comment;
     private final OutputRule mirrors;
     private final Rule rule;
+
+    /** {@code mirrored}'s matches and verdict after a test of the frame's Ethernet header for {@code ethertype}. */
+    private static Rule byEthertype(String ethertype, OutputRule mirrored) {
+        List<Match> matches = new ArrayList<>();
+        matches.add(new Assumed("ether type " + ethertype, true));
+        matches.addAll(mirrored.rule().matches());
+        return new Rule(matches, mirrored.rule().counter(), mirrored.rule().action());
+    }
 
     /** The output rule's own matches and verdict. */
     GateRule(String key, List<String> comment, OutputRule mirrors) {

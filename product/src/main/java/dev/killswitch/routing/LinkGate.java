@@ -55,10 +55,10 @@ public final class LinkGate {
      * @param kind the driver's kind, "" for a real NIC
      * @param treatment whether and why (not) gated
      * @param detail what the treatment rests on ("macvlan of eth0", "port of br0", the name's problem), or ""
-     * @param tunnelNamed a {@code tunnel.interfaces} pattern matches it: a granted tunnel passes its gate
+     * @param granted a name or pattern of the policy's tunnels matches it: as a tunnel it passes its own gate
      * @param bridge the bridge it is a port of, or ""
      */
-    public record Decision(String name, String kind, Treatment treatment, String detail, boolean tunnelNamed, String bridge) {
+    public record Decision(String name, String kind, Treatment treatment, String detail, boolean granted, String bridge) {
         public boolean gated() {
             return treatment == Treatment.GATED;
         }
@@ -79,9 +79,9 @@ public final class LinkGate {
         /** The hooks to render. */
         public Gate gate() {
             List<String> gated = decisions.stream().filter(Decision::gated).map(Decision::name).toList();
-            List<String> tunnelNamed = decisions.stream().filter(d -> d.gated() && d.tunnelNamed()).map(Decision::name).toList();
+            List<String> granted = decisions.stream().filter(d -> d.gated() && d.granted()).map(Decision::name).toList();
             List<String> bridges = decisions.stream().filter(d -> d.gated() && !d.bridge().isEmpty()).map(Decision::bridge).toList();
-            return new Gate(gated, tunnelNamed, bridges);
+            return new Gate(gated, granted, bridges);
         }
 
         /** Links whose names were refused: not gated, and {@code status} fails for them. */
@@ -92,19 +92,20 @@ public final class LinkGate {
 
     /**
      * @param links the kernel's links
-     * @param tunnelPatterns {@code tunnel.interfaces}
+     * @param tunnels the policy's tunnels: {@code tunnel.interfaces} and the links granted now ({@link
+ *                dev.killswitch.policy.Policy#tunnels})
      * @param downstreamPatterns {@code gateway.interfaces} and {@code guests.interfaces}
      * @param excluded {@code link_gate.exclude}
      */
-    public static Report classify(List<Link> links, List<String> tunnelPatterns, List<String> downstreamPatterns,
+    public static Report classify(List<Link> links, java.util.Collection<String> tunnels, List<String> downstreamPatterns,
             List<String> excluded) {
         Map<String, Link> byName = links.stream().collect(Collectors.toMap(Link::name, Function.identity(), (a, b) -> a));
-        Set<String> tunnels = new LinkedHashSet<>(tunnelPatterns);
+        Set<String> tunnelNames = new LinkedHashSet<>(tunnels);
         Set<String> downstream = new LinkedHashSet<>(downstreamPatterns);
         Set<String> exclude = new LinkedHashSet<>(excluded);
         List<Decision> out = new ArrayList<>();
         for (Link l : links) {
-            boolean tunnelNamed = Explain.matchingPattern(l.name(), tunnels) != null;
+            boolean granted = Explain.matchingPattern(l.name(), tunnelNames) != null;
             String problem = Validate.interfaceNameProblem(l.name());
             Link master = byName.get(l.master());
             String detail = master == null ? "" : switch (master.kind()) {
@@ -136,7 +137,7 @@ public final class LinkGate {
             }
             String bridge = master != null && master.kind().equals("bridge") && Validate.interfaceNameProblem(master.name()) == null
                     ? master.name() : "";
-            out.add(new Decision(Validate.printable(l.name()), l.kind(), t, detail, tunnelNamed && t == Treatment.GATED, bridge));
+            out.add(new Decision(Validate.printable(l.name()), l.kind(), t, detail, granted && t == Treatment.GATED, bridge));
         }
         return new Report(out);
     }

@@ -69,7 +69,7 @@ public final class KillSwitch {
      */
     public KillSwitch(Path configFile, StateStore store, Nft nft, Clock clock, String actor) {
         this(configFile, store, nft, clock, actor, DnsGuard.system(store.dir()), InterfaceChecks.system(),
-                new ConfigCache(store.dir().resolve("config-cache.json")), LinkSource.ip(new ProcessRunner()));
+                new ConfigCache(store.dir().resolve("config-cache.json")), LinkSource.system(new ProcessRunner()));
     }
 
     /**
@@ -210,7 +210,7 @@ public final class KillSwitch {
     private Policy install(Config config, Policy policy, Set<String> hooked) throws NftException {
         for (int attempt = 1; ; attempt++) {
             if (hooked == null || attempt > 1) hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
-            Policy gated = policy.withGate(gate(config, hooked).gate());
+            Policy gated = policy.withGate(gate(config, policy, hooked).gate());
             try {
                 nft.apply(NftScript.install(gated, hooked));
                 return gated;
@@ -222,23 +222,24 @@ public final class KillSwitch {
     }
 
     /**
-     * Which links the gate hooks, from this machine's links and the config's names. When the links cannot be read,
-     * the links {@code hooked} now stay hooked (and a warning is logged): a failed read never takes a gate away.
+     * Which links the gate hooks, from this machine's links, the config's names and {@code policy}'s tunnels. When the
+     * links cannot be read, the links {@code hooked} now stay hooked (and a warning is logged): a failed read never
+     * takes a gate away.
      */
-    private LinkGate.Report gate(Config config, Set<String> hooked) {
+    private LinkGate.Report gate(Config config, Policy policy, Set<String> hooked) {
         try {
-            return LinkGate.classify(links.read(), config.tunnelInterfaces(), config.downstreamInterfaces(), config.linkGateExclude());
+            return LinkGate.classify(links.read(), policy.tunnels(), config.downstreamInterfaces(), config.linkGateExclude());
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot read the links ({}); the gate keeps the hooks it has: {}", e.getMessage(), hooked);
             List<Link> kept = hooked.stream().map(n -> new Link(n, "", "", "ether", true)).toList();
-            return LinkGate.classify(kept, config.tunnelInterfaces(), List.of(), List.of());
+            return LinkGate.classify(kept, policy.tunnels(), List.of(), List.of());
         }
     }
 
     /** The policy of {@code config} and the state now, with the gate the links call for (what {@link #install} loads). */
     private Policy current(Config config) throws NftException, IOException {
         Policy p = PolicyBuilder.build(config, store.load(), clock.instant());
-        return p.withGate(gate(config, links == LinkSource.NONE ? Set.of() : nft.gateHooks()).gate());
+        return p.withGate(gate(config, p, links == LinkSource.NONE ? Set.of() : nft.gateHooks()).gate());
     }
 
     /**
@@ -251,10 +252,11 @@ public final class KillSwitch {
         try (StateStore.Lock lock = store.lock()) {
             if (!nft.tableExists()) return false;
             Set<String> hooked = nft.gateHooks();
-            LinkGate.Report report = gate(config, hooked);
+            Policy policy = PolicyBuilder.build(config, store.load(), clock.instant());
+            LinkGate.Report report = gate(config, policy, hooked);
             // (a gate table gone altogether is the ruleset monitor's to repair)
             if (new java.util.TreeSet<>(report.gate().links()).equals(hooked)) return false;
-            Policy loaded = install(config, PolicyBuilder.build(config, store.load(), clock.instant()), hooked);
+            Policy loaded = install(config, policy, hooked);
             LOG.info("the link-level gate now hooks {} (it hooked {}) (asked by {})", loaded.gate().links(), hooked, actor);
             return true;
         }
@@ -491,8 +493,11 @@ public final class KillSwitch {
             // gone, and only then is the table looked for.
             NftScript.Transaction script = NftScript.changes(from, to);
             boolean installed = false;
-            boolean whole = false;
-            if (script.isEmpty()) {
+            // a link the gate hooks that is granted now needs the granted-tunnel test in its egress chain
+            boolean whole = grantsGatedLink(from, to);
+            if (whole) {
+                installed = !nft.tableExists();
+            } else if (script.isEmpty()) {
                 installed = !nft.tableExists();
             } else {
                 try {
@@ -514,6 +519,20 @@ public final class KillSwitch {
             // after the firewall: the tunnel's resolvers are reachable before anything points at them
             return new Change(installed, syncDns(config, after));
         }
+    }
+
+    /**
+     * Whether {@code to} grants a link that {@code from} did not and that the gate may hook (an Ethernet link, such as
+     * a veth or tap stand-in for a tunnel): its egress chain tests the grant only when loaded with it. Names that are
+     * patterns, and links that do not exist yet (a hook's pre-up), need no whole load: a link that appears is hooked by
+     * {@link #refreshLinks} with its grant.
+     */
+    private boolean grantsGatedLink(Policy from, Policy to) {
+        if (links == LinkSource.NONE) return false;
+        for (String name : to.tunnels()) {
+            if (!from.tunnels().contains(name) && !name.endsWith("*") && links.isEthernet(name)) return true;
+        }
+        return false;
     }
 
     /** Whether our table is in the kernel at all. */
@@ -543,8 +562,9 @@ public final class KillSwitch {
         Config config = config();
         RuntimeState state = store.load();
         Set<String> hooked = links == LinkSource.NONE ? Set.of() : nft.gateHooks();
-        LinkGate.Report linkReport = gate(config, hooked);
-        Policy policy = PolicyBuilder.build(config, state, clock.instant()).withGate(linkReport.gate());
+        Policy built = PolicyBuilder.build(config, state, clock.instant());
+        LinkGate.Report linkReport = gate(config, built, hooked);
+        Policy policy = built.withGate(linkReport.gate());
         Status.Links linkStatus = new Status.Links(linkReport, hooked);
         List<String> warnings = new java.util.ArrayList<>(checks.warnings(config));
         warnings.addAll(linkStatus.warnings());

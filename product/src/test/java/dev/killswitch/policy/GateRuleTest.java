@@ -87,17 +87,22 @@ class GateRuleTest {
         Explain.LinkVerdict notGranted = Explain.decideAtLink(policy(false, null, List.of()),
                 Packet.to(ip("203.0.113.5"), Protocol.UDP, 9999, "tun-lab"));
         assertFalse(notGranted.allowed(), "named like a tunnel, but not granted: " + notGranted.summary());
-        Explain.LinkVerdict grantedByUp = Explain.decideAtLink(policy(false, null, List.of("eth0")),
-                Packet.to(ip("203.0.113.5"), Protocol.UDP, 9999, "eth0"));
-        assertTrue(grantedByUp.allowed(), "any link granted with 'up' carries traffic: " + grantedByUp.summary());
+        Packet out = Packet.to(ip("203.0.113.5"), Protocol.UDP, 9999, "eth0");
+        Gate loadedWithTheGrant = new Gate(List.of("eth0", "tun-lab"), List.of("eth0", "tun-lab"), List.of());
+        Explain.LinkVerdict grantedByUp = Explain.decideAtLink(policy(false, null, List.of("eth0")).withGate(loadedWithTheGrant), out);
+        assertTrue(grantedByUp.allowed(), "a link loaded as granted with 'up' carries traffic: " + grantedByUp.summary());
+        Explain.LinkVerdict chainWithoutTheTest = Explain.decideAtLink(policy(false, null, List.of("eth0")), out);
+        assertFalse(chainWithoutTheTest.allowed(), "an egress chain loaded without the grant's test drops it, as the kernel "
+                + "would: " + chainWithoutTheTest.summary());
     }
 
     @Test
-    void theGateDropsMislabelledFramesFirstAndLetsArpOut() {
+    void theGateDecidesTheTunnelsTransportFirstByItsEthernetHeaderThenDropsMislabelledFrames() {
         List<GateRule> order = List.of(GateRule.values());
-        assertEquals(GateRule.MISLABELLED4, order.get(0));
-        assertEquals(GateRule.MISLABELLED6, order.get(1));
-        assertEquals(GateRule.ARP, order.get(2));
+        assertEquals(List.of(GateRule.ENDPOINTS4, GateRule.ENDPOINTS6, GateRule.MISLABELLED4, GateRule.MISLABELLED6,
+                GateRule.ARP), order.subList(0, 5));
+        assertEquals("ether type ip ip daddr . meta l4proto . th dport @endpoints4 accept", GateRule.ENDPOINTS4.rule().nft());
+        assertEquals("ether type ip6 ip6 daddr . meta l4proto . th dport @endpoints6 accept", GateRule.ENDPOINTS6.rule().nft());
         assertEquals("meta protocol ip ether type != ip counter name \"dropped_link\" drop", GateRule.MISLABELLED4.rule().nft());
         assertEquals("ether type arp accept", GateRule.ARP.rule().nft());
         assertEquals("counter name \"dropped_link\" drop", GateRule.REFUSED.rule().nft());

@@ -63,7 +63,7 @@ class LinkGateTest {
     void theGateHooksTheGatedLinksAndKnowsWhichMayCarryAGrantedTunnel() {
         Gate gate = report().gate();
         assertEquals(List.of("eno1", "enp0s31f6", "tun-lab", "usb0", "veth-lab", "vnet0", "wlp2s0"), gate.links());
-        assertEquals(List.of("tun-lab"), gate.tunnelNamed());
+        assertEquals(List.of("tun-lab"), gate.granted());
         assertEquals(List.of("br0"), gate.bridges(), "virbr0 is downstream: its ports are not gated");
         assertEquals(List.of("bad name"), report().refused().stream().map(LinkGate.Decision::name).toList());
     }
