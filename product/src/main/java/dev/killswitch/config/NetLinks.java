@@ -39,6 +39,14 @@ public final class NetLinks {
         return links;
     }
 
+    /**
+     * The ARPHRD_* number of link {@code name} (/sys/class/net/NAME/type; 1 is Ethernet), or null when there is no
+     * such link or its name is not one.
+     */
+    public static Integer type(String name) throws IOException {
+        return Validate.interfaceNameProblem(name) != null ? null : type(SYS_CLASS_NET.resolve(name));
+    }
+
     private static Integer type(Path link) throws IOException {
         try {
             return Integer.parseInt(Files.readString(link.resolve("type")).trim());

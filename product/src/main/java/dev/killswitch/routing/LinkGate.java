@@ -4,6 +4,7 @@ import dev.killswitch.config.Validate;
 import dev.killswitch.policy.Explain;
 import dev.killswitch.policy.Gate;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -93,11 +94,11 @@ public final class LinkGate {
     /**
      * @param links the kernel's links
      * @param tunnels the policy's tunnels: {@code tunnel.interfaces} and the links granted now ({@link
- *                dev.killswitch.policy.Policy#tunnels})
+     *                dev.killswitch.policy.Policy#tunnels})
      * @param downstreamPatterns {@code gateway.interfaces} and {@code guests.interfaces}
      * @param excluded {@code link_gate.exclude}
      */
-    public static Report classify(List<Link> links, java.util.Collection<String> tunnels, List<String> downstreamPatterns,
+    public static Report classify(List<Link> links, Collection<String> tunnels, List<String> downstreamPatterns,
             List<String> excluded) {
         Map<String, Link> byName = links.stream().collect(Collectors.toMap(Link::name, Function.identity(), (a, b) -> a));
         Set<String> tunnelNames = new LinkedHashSet<>(tunnels);

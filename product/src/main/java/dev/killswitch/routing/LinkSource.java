@@ -1,10 +1,8 @@
 package dev.killswitch.routing;
 
-import dev.killswitch.config.Validate;
+import dev.killswitch.config.NetLinks;
 import dev.killswitch.exec.CommandRunner;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /** The kernel's links, for the link-level gate: the seam between {@link LinkGate} and iproute2. */
@@ -38,8 +36,7 @@ public interface LinkSource {
 
     /**
      * This process's network namespace: the links from {@code ip -d -j link show}, and {@link #isEthernet} from
-     * {@code /sys/class/net/NAME/type} without a process (ARPHRD_ETHER is 1; include/uapi/linux/if_arp.h), for the
-     * hooks' path.
+     * {@link NetLinks#type} (sysfs, no process) for the hooks' path.
      */
     static LinkSource system(CommandRunner runner) {
         LinkSource ip = ip(runner);
@@ -51,9 +48,8 @@ public interface LinkSource {
 
             @Override
             public boolean isEthernet(String name) {
-                if (Validate.interfaceNameProblem(name) != null) return false;
                 try {
-                    return Files.readString(Path.of("/sys/class/net", name, "type")).strip().equals("1");
+                    return Integer.valueOf(1).equals(NetLinks.type(name));
                 } catch (IOException e) {
                     return false;
                 }

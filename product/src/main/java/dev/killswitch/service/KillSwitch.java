@@ -495,9 +495,7 @@ public final class KillSwitch {
             boolean installed = false;
             // a link the gate hooks that is granted now needs the granted-tunnel test in its egress chain
             boolean whole = grantsGatedLink(from, to);
-            if (whole) {
-                installed = !nft.tableExists();
-            } else if (script.isEmpty()) {
+            if (whole || script.isEmpty()) {
                 installed = !nft.tableExists();
             } else {
                 try {
